@@ -1,0 +1,17 @@
+"""From an exchange's reply to the real cause. Transport-free: never imports `telegram`."""
+
+from bot.diagnosis.classify import classify_error, classify_result, diagnose_report
+from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
+from bot.diagnosis.precheck import precheck
+
+__all__ = [
+    "CAMPAIGN_PERMISSIONS",
+    "CampaignType",
+    "Cause",
+    "Diagnosis",
+    "Permission",
+    "classify_error",
+    "classify_result",
+    "diagnose_report",
+    "precheck",
+]

@@ -1,0 +1,101 @@
+"""The vocabulary every layer shares: permissions, causes, diagnoses and HuFi campaign types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """HuFi's three probes, in HuFi's enum order (the order of a `missing` list)."""
+
+    VIEW_ACCOUNT_BALANCE = "VIEW_ACCOUNT_BALANCE"
+    VIEW_DEPOSIT_ADDRESS = "VIEW_DEPOSIT_ADDRESS"
+    VIEW_SPOT_TRADING_HISTORY = "VIEW_SPOT_TRADING_HISTORY"
+
+
+class Cause(StrEnum):
+    """Why a key failed, in words that decide what the user has to do."""
+
+    OK = "ok"
+    KEY_INVALID = "key_invalid"
+    KEY_EXPIRED = "key_expired"
+    SECRET_MISMATCH = "secret_mismatch"
+    PASSPHRASE_WRONG = "passphrase_wrong"
+    IP_NOT_WHITELISTED = "ip_not_whitelisted"
+    PERMISSION_MISSING = "permission_missing"
+    NO_DEPOSIT_ADDRESS = "no_deposit_address"
+    CLOCK_SKEW = "clock_skew"
+    RATE_LIMITED = "rate_limited"
+    EXCHANGE_MAINTENANCE = "exchange_maintenance"
+    EXCHANGE_UNREACHABLE = "exchange_unreachable"
+    UNKNOWN = "unknown"
+    # Causes beyond the fixture vocabulary, each asking the user for something different.
+    INCOMPLETE_CREDENTIALS = "incomplete_credentials"
+    MALFORMED_CREDENTIALS = "malformed_credentials"
+    KEY_SECRET_SWAPPED = "key_secret_swapped"
+    NONCE_WINDOW = "nonce_window"
+    NONCE_REUSED = "nonce_reused"
+    ACCOUNT_RESTRICTED = "account_restricted"
+    DEMO_KEY = "demo_key"
+    NO_KEY_NEEDED = "no_key_needed"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What a reply (or a whole report) means.
+
+    `alternatives` lists the other causes the same evidence can mean, most likely first; it is empty when the
+    evidence is unambiguous. `code` is the exchange's own error code or label when there is one, `detail` a short
+    redacted text that support can read.
+    """
+
+    cause: Cause
+    alternatives: tuple[Cause, ...] = field(default=())
+    code: str | None = None
+    detail: str = ""
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.alternatives)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cause": str(self.cause),
+            "alternatives": [str(c) for c in self.alternatives],
+            "code": self.code,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Diagnosis:
+        alternatives = data.get("alternatives") or ()
+        return cls(
+            cause=Cause(str(data["cause"])),
+            alternatives=tuple(Cause(str(c)) for c in alternatives),  # type: ignore[union-attr]
+            code=None if data.get("code") is None else str(data["code"]),
+            detail=str(data.get("detail") or ""),
+        )
+
+
+class CampaignType(StrEnum):
+    """HuFi campaign types (recording-oracle `CampaignType`)."""
+
+    MARKET_MAKING = "MARKET_MAKING"
+    COMPETITIVE_MARKET_MAKING = "COMPETITIVE_MARKET_MAKING"
+    THRESHOLD_MARKET_MAKING = "THRESHOLD_MARKET_MAKING"
+    HOLDING = "HOLDING"
+    THRESHOLD = "THRESHOLD"
+
+
+_TRADING = (Permission.VIEW_SPOT_TRADING_HISTORY, Permission.VIEW_DEPOSIT_ADDRESS)
+_HOLDING = (Permission.VIEW_ACCOUNT_BALANCE, Permission.VIEW_DEPOSIT_ADDRESS)
+
+#: HuFi's CAMPAIGN_PERMISSIONS_MAP: what joining a campaign of each type requires.
+CAMPAIGN_PERMISSIONS: dict[CampaignType, frozenset[Permission]] = {
+    CampaignType.MARKET_MAKING: frozenset(_TRADING),
+    CampaignType.COMPETITIVE_MARKET_MAKING: frozenset(_TRADING),
+    CampaignType.THRESHOLD_MARKET_MAKING: frozenset(_TRADING),
+    CampaignType.HOLDING: frozenset(_HOLDING),
+    CampaignType.THRESHOLD: frozenset(_HOLDING),
+}

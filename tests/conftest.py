@@ -1,0 +1,48 @@
+"""Shared test fixtures: the no-internet guard and helpers every test module may use."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+_ALLOWED_HOSTS = {"127.0.0.1", "localhost", "::1", None}
+
+
+class InternetBlockedError(OSError):
+    """A test tried to reach something other than the loopback interface."""
+
+
+def _loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    return host in _ALLOWED_HOSTS or (isinstance(host, str) and host.startswith("127."))
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any name lookup or connection that does not go to 127.0.0.1."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not _loopback(host):
+            raise InternetBlockedError(f"test tried to resolve {host!r}: only 127.0.0.1 is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def _check(address: object) -> None:
+        if isinstance(address, tuple) and address and not _loopback(address[0]):
+            raise InternetBlockedError(f"test tried to connect to {address[0]!r}: only 127.0.0.1 is allowed")
+
+    def guarded_connect(self, address):  # type: ignore[no-untyped-def]
+        _check(address)
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self, address):  # type: ignore[no-untyped-def]
+        _check(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)

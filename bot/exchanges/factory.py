@@ -1,0 +1,195 @@
+"""Exchange clients: fresh per check, sharing what is expensive to build.
+
+Figures behind the design (reference/testing.md §4-5): an instance is cheap (~0.26 MB) but its own SSL context
+costs ~12 ms and ~0.7 MB, `load_markets()` costs ~35 MB and ~0.3 s, and `close()` sleeps 250 ms by default. So:
+markets are loaded once per exchange and shared read-only through `set_markets_from_exchange`; one SSL context
+serves every client; `timeout_on_exit` is 0; every client is closed. A fresh instance per check avoids state that
+changes ccxt's error labels (binance relabels -2015 after a success). ccxt's throttler is per instance, so a
+limiter per exchange, shared by all checks, keeps many simultaneous checks within the exchange's limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import certifi
+
+from bot.exchanges.catalog import ClientKind, ExchangeSpec
+from bot.exchanges.credentials import Credentials
+
+DEFAULT_TIMEOUT_MS = 10_000
+MARKETS_TTL_SECONDS = 6 * 3600
+_HOST_RE = re.compile(r"^https?://[^/]+")
+
+#: per-exchange ccxt options that keep market loading to what the probes need (spot only)
+CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
+    "binance": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False},
+    "bybit": {"fetchMarkets": {"types": ["spot"]}},
+    "okx": {"fetchMarkets": {"types": ["spot"]}},
+    "bitget": {"fetchMarkets": {"types": ["spot"]}},
+    "gate": {"fetchMarkets": {"types": ["spot"]}},
+    "kucoin": {"fetchMarkets": {"types": ["spot"]}},
+    "htx": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
+    "xt": {"fetchMarkets": {"types": ["spot"]}},
+}
+
+
+class RequestLimiter:
+    """A shared pace for one exchange: at most `rate` requests per second across every client.
+
+    Requests are spaced evenly (a leaky bucket with a small burst), in arrival order.
+    """
+
+    def __init__(self, rate_per_second: float, burst: int = 5, clock: Callable[[], float] = time.monotonic):
+        self.interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._next_free = 0.0
+        self._lock = asyncio.Lock()
+        self.waited = 0.0  # total seconds callers spent waiting, for benchmarks and /status
+
+    async def acquire(self, cost: float | None = None) -> None:
+        """Wait for this request's slot. ccxt passes its endpoint weight as `cost`; our pace counts requests."""
+        if self.interval <= 0:
+            return
+        async with self._lock:
+            now = self._clock()
+            # allow a burst: the schedule may lag behind `now` by at most burst intervals
+            start = max(self._next_free, now - self.interval * (self.burst - 1))
+            self._next_free = start + self.interval
+            delay = start - now
+        if delay > 0:
+            self.waited += delay
+            await asyncio.sleep(delay)
+
+
+def rewrite_urls(urls: Any, base_url: str) -> Any:
+    """Every URL in a ccxt `urls['api']` tree, with its scheme and host replaced by `base_url`."""
+    base = base_url.rstrip("/")
+    if isinstance(urls, str):
+        return _HOST_RE.sub(base, urls)
+    if isinstance(urls, dict):
+        return {k: rewrite_urls(v, base) for k, v in urls.items()}
+    if isinstance(urls, list):
+        return [rewrite_urls(v, base) for v in urls]
+    return urls
+
+
+NativeClientBuilder = Callable[[ExchangeSpec, dict[str, Any]], Any]
+
+
+class ClientFactory:
+    """Builds exchange clients for checks and health probes.
+
+    `url_overrides` maps an exchange id to a base URL that replaces the scheme and host of every API URL (the
+    sandbox and the tests point it at fake exchanges on 127.0.0.1). `native_builders` builds clients for the
+    exchanges ccxt lacks (BitMart); they take the same config dict as a ccxt constructor.
+    """
+
+    def __init__(
+        self,
+        *,
+        url_overrides: Mapping[str, str] | None = None,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        markets_ttl: float = MARKETS_TTL_SECONDS,
+        native_builders: Mapping[ClientKind, NativeClientBuilder] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url_overrides = dict(url_overrides or {})
+        self.timeout_ms = min(timeout_ms, DEFAULT_TIMEOUT_MS)
+        self.markets_ttl = markets_ttl
+        self._clock = clock
+        self.ssl_context = ssl.create_default_context(cafile=certifi.where())
+        self._templates: dict[str, tuple[float, Any]] = {}
+        self._market_locks: dict[str, asyncio.Lock] = {}
+        self._limiters: dict[str, RequestLimiter] = {}
+        self._native = dict(native_builders or {})
+        self.markets_loads = 0  # how often markets were fetched, for tests and benchmarks
+
+    def limiter(self, spec: ExchangeSpec) -> RequestLimiter:
+        lim = self._limiters.get(spec.id)
+        if lim is None:
+            lim = self._limiters[spec.id] = RequestLimiter(spec.rate_limit_per_second, clock=self._clock)
+        return lim
+
+    def _config(self, spec: ExchangeSpec, creds: Credentials | None) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "enableRateLimit": False,  # our shared per-exchange limiter paces requests instead
+            "timeout": self.timeout_ms,
+            "ssl_context": self.ssl_context,
+            "options": {"defaultType": "spot", **CCXT_OPTIONS.get(spec.id, {})},
+        }
+        if creds is not None:
+            config.update(creds.ccxt_config(spec))
+        return config
+
+    def _build(self, spec: ExchangeSpec, creds: Credentials | None) -> Any:
+        config = self._config(spec, creds)
+        if spec.client is ClientKind.CCXT:
+            client = getattr(ccxt_async, spec.id)(config)
+        else:
+            if spec.client not in self._native:
+                from bot.exchanges.bitmart import build_bitmart_client
+
+                self._native[ClientKind.BITMART] = build_bitmart_client
+            client = self._native[spec.client](spec, config)
+        client.timeout_on_exit = 0
+        base = self.url_overrides.get(spec.id)
+        if base:
+            client.urls = dict(client.urls)
+            client.urls["api"] = rewrite_urls(client.urls["api"], base)
+        # Route every request of this client through the exchange's shared limiter.
+        limiter = self.limiter(spec)
+        client.enableRateLimit = True
+        client.throttle = limiter.acquire
+        return client
+
+    async def _template(self, spec: ExchangeSpec) -> Any:
+        """A closed client holding loaded markets, loaded once per exchange and refreshed after the TTL."""
+        cached = self._templates.get(spec.id)
+        if cached and self._clock() - cached[0] < self.markets_ttl:
+            return cached[1]
+        lock = self._market_locks.setdefault(spec.id, asyncio.Lock())
+        async with lock:
+            cached = self._templates.get(spec.id)
+            if cached and self._clock() - cached[0] < self.markets_ttl:
+                return cached[1]
+            template = self._build(spec, None)
+            try:
+                await template.load_markets()
+            finally:
+                await template.close()
+            self.markets_loads += 1
+            self._templates[spec.id] = (self._clock(), template)
+            return template
+
+    async def preload(self, spec: ExchangeSpec) -> None:
+        """Load markets for `spec` now (start-up, or a periodic refresh job)."""
+        await self._template(spec)
+
+    def forget_markets(self, exchange_id: str | None = None) -> None:
+        if exchange_id is None:
+            self._templates.clear()
+        else:
+            self._templates.pop(exchange_id, None)
+
+    @asynccontextmanager
+    async def client(
+        self, spec: ExchangeSpec, creds: Credentials | None, *, markets: bool = True
+    ) -> AsyncIterator[Any]:
+        """A fresh client for one check, with shared markets, closed on exit whatever happens."""
+        template = await self._template(spec) if markets else None
+        client = self._build(spec, creds)
+        try:
+            if template is not None:
+                client.set_markets_from_exchange(template)
+            yield client
+        finally:
+            await client.close()

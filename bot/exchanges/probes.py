@@ -1,0 +1,410 @@
+"""The key check: HuFi's probes, run the way HuFi's recording oracle runs them, with every outcome kept.
+
+HuFi starts the probes at once and aborts the whole check on the first non-access error; we run them at once
+too, but every probe ends in an outcome of its own, so one broken probe never hides what the others found.
+How each exchange is judged (live probes, Kraken's or KuCoin's key-info rules, BigONE's own endpoints) is a
+`CheckStyle` in the catalog; each style is a plan in `PLANS` below, not a branch on the exchange id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.diagnosis import classify_error, classify_result, diagnose_report, precheck
+from bot.diagnosis.model import Cause, Diagnosis, Permission
+from bot.exchanges.catalog import CheckStyle, ExchangeSpec, TradesProbe, get_spec
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.factory import ClientFactory
+from bot.exchanges.report import KeyCheckReport, ProbeOutcome, ProbeStatus
+from bot.security import ACTIVE_SECRETS, Redactor
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[KeyCheckReport, ProbeOutcome], Awaitable[None]]
+ETH = "ETH"
+
+
+def resolve_time(value: Any, now_ms: int) -> Any:
+    """Turn a catalog time placeholder into a number (other values pass through)."""
+    tokens = {"now_ms": now_ms, "now_ms-1": now_ms - 1, "now_ms-2": now_ms - 2, "now_s+1": now_ms // 1000 + 1}
+    return tokens.get(value, value) if isinstance(value, str) else value
+
+
+def trades_call(trades: TradesProbe, now_ms: int) -> tuple[str, int, int | None, dict[str, Any]]:
+    """The arguments of HuFi's `fetch_my_trades` call for this exchange at `now_ms`."""
+    since = resolve_time(trades.since, now_ms)
+    params = {k: resolve_time(v, now_ms) for k, v in trades.params.items()}
+    return trades.symbol, since, trades.limit, params
+
+
+def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
+    """The same exception class with a redacted message and no traceback or chained causes."""
+    message = redactor.redact(error)[:4000]
+    try:
+        copy = type(error)(message)
+        if redactor.redact(copy) != redactor.redact(message):  # a class that renders its args oddly
+            raise TypeError
+        return copy
+    except Exception:  # noqa: BLE001 - classes with other constructors
+        return RuntimeError(f"{type(error).__name__}: {message}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Probe plans. A plan turns (spec, client, now_ms) into one coroutine per permission; each coroutine returns the
+# raw result that `classify_result` judges, or raises what the exchange raised.
+
+ProbeCall = Callable[[ExchangeSpec, Any, int], Awaitable[Any]]
+
+
+async def _balance(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.fetch_balance()
+
+
+async def _deposit(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.fetch_deposit_address(ETH, dict(spec.deposit_params))
+
+
+async def _trades(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    symbol, since, limit, params = trades_call(spec.trades, now_ms)
+    return await client.fetch_my_trades(symbol, since, limit, params)
+
+
+async def _bigone_accounts(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.private_get_accounts()
+
+
+async def _bigone_address(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    reply = await client.private_get_assets_asset_symbol_address({"asset_symbol": ETH})
+    entries = reply.get("data") if isinstance(reply, dict) else None
+    eth = [e for e in entries or [] if isinstance(e, dict) and e.get("chain") == "Ethereum"]
+    return {"address": eth[0].get("value") if eth else None, "raw_count": len(entries or [])}
+
+
+async def _bigone_trades(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.private_get_trades({"asset_pair_name": "ETH-USDT", "limit": spec.trades.limit or 200})
+
+
+@dataclass(frozen=True)
+class KeyInfoRule:
+    """How a key-info reply decides each permission (Kraken and KuCoin, as HuFi judges them)."""
+
+    fetch: ProbeCall
+    parse: Callable[[Any], dict[str, Any]]  # reply -> evidence["key_info"]
+    grants: Callable[[dict[str, Any]], dict[Permission, Diagnosis | None]]
+
+
+def _kraken_parse(reply: Any) -> dict[str, Any]:
+    result = reply.get("result", {}) if isinstance(reply, dict) else {}
+    perms = result.get("permissions") or []
+    if isinstance(perms, str):
+        perms = [p.strip() for p in perms.split(",") if p.strip()]
+    window = result.get("nonce_window")
+    return {
+        "permissions": [str(p) for p in perms],
+        "nonce_window": int(window) if isinstance(window, int | float | str) and str(window).isdigit() else None,
+        "ip_restricted": bool(result.get("ip_allowlist") or result.get("ip_whitelist")),
+    }
+
+
+KRAKEN_MIN_NONCE_WINDOW = 5000
+KRAKEN_NEEDS: Mapping[Permission, tuple[str, ...]] = {
+    Permission.VIEW_ACCOUNT_BALANCE: ("query-funds",),
+    Permission.VIEW_DEPOSIT_ADDRESS: ("query-funds",),
+    Permission.VIEW_SPOT_TRADING_HISTORY: ("query-open-trades", "query-closed-trades", "export-data"),
+}
+
+
+def _kraken_grants(info: dict[str, Any]) -> dict[Permission, Diagnosis | None]:
+    window = info.get("nonce_window")
+    if window is not None and window < KRAKEN_MIN_NONCE_WINDOW:
+        diag = Diagnosis(Cause.NONCE_WINDOW, code=f"nonce_window={window}", detail="nonce window below 5000")
+        return dict.fromkeys(Permission, diag)
+    have = set(info.get("permissions") or [])
+    out: dict[Permission, Diagnosis | None] = {}
+    for perm, needed in KRAKEN_NEEDS.items():
+        lacking = [n for n in needed if n not in have]
+        out[perm] = (
+            Diagnosis(
+                Cause.PERMISSION_MISSING,
+                code="missing:" + ",".join(lacking),
+                detail="key lacks " + ", ".join(lacking),
+            )
+            if lacking
+            else None
+        )
+    return out
+
+
+async def _kraken_key_info(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.private_post_getapikeyinfo()
+
+
+async def _kraken_address(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    reply = await client.private_post_depositaddresses({"asset": ETH, "method": "Ether (Hex)"})
+    entries = reply.get("result") if isinstance(reply, dict) else None
+    first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+    return {"address": first.get("address")}
+
+
+def _kucoin_parse(reply: Any) -> dict[str, Any]:
+    data = reply.get("data", {}) if isinstance(reply, dict) else {}
+    perms = data.get("permission") or ""
+    ips = data.get("ipWhitelist") or ""
+    return {
+        "permissions": [p.strip() for p in str(perms).split(",") if p.strip()],
+        "ip_restricted": bool(ips),
+        "ips": [p.strip() for p in str(ips).split(",") if p.strip()],
+    }
+
+
+def _kucoin_grants(info: dict[str, Any]) -> dict[Permission, Diagnosis | None]:
+    if "General" in (info.get("permissions") or []):
+        return dict.fromkeys(Permission)
+    diag = Diagnosis(Cause.PERMISSION_MISSING, code="missing:General", detail="key lacks the General permission")
+    return dict.fromkeys(Permission, diag)
+
+
+async def _kucoin_key_info(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    return await client.private_get_user_api_key()
+
+
+async def _kucoin_address(spec: ExchangeSpec, client: Any, now_ms: int) -> Any:
+    reply = await client.private_get_deposit_addresses({"currency": ETH, "chain": "eth", "version": "v3"})
+    entries = reply.get("data") if isinstance(reply, dict) else None
+    main = [e for e in entries or [] if isinstance(e, dict) and e.get("to") == "MAIN"]
+    return {"address": main[0].get("address") if main else None}
+
+
+@dataclass(frozen=True)
+class Plan:
+    probes: Mapping[Permission, ProbeCall]
+    key_info: KeyInfoRule | None = None
+    needs_markets: bool = True
+
+
+PLANS: Mapping[CheckStyle, Plan] = {
+    CheckStyle.PROBES: Plan(
+        {
+            Permission.VIEW_ACCOUNT_BALANCE: _balance,
+            Permission.VIEW_DEPOSIT_ADDRESS: _deposit,
+            Permission.VIEW_SPOT_TRADING_HISTORY: _trades,
+        }
+    ),
+    CheckStyle.BIGONE: Plan(
+        {
+            Permission.VIEW_ACCOUNT_BALANCE: _bigone_accounts,
+            Permission.VIEW_DEPOSIT_ADDRESS: _bigone_address,
+            Permission.VIEW_SPOT_TRADING_HISTORY: _bigone_trades,
+        },
+        needs_markets=False,
+    ),
+    CheckStyle.KRAKEN_KEY_INFO: Plan(
+        {Permission.VIEW_DEPOSIT_ADDRESS: _kraken_address},
+        KeyInfoRule(_kraken_key_info, _kraken_parse, _kraken_grants),
+        needs_markets=False,
+    ),
+    CheckStyle.KUCOIN_KEY_INFO: Plan(
+        {Permission.VIEW_DEPOSIT_ADDRESS: _kucoin_address},
+        KeyInfoRule(_kucoin_key_info, _kucoin_parse, _kucoin_grants),
+        needs_markets=False,
+    ),
+}
+
+
+class KeyChecker:
+    """Runs a key check. Dependencies come in, so tests and the demo swap them."""
+
+    def __init__(self, factory: ClientFactory, *, clock: Callable[[], float] = time.time) -> None:
+        self.factory = factory
+        self.clock = clock
+
+    async def check(
+        self,
+        exchange_id: str,
+        creds: Credentials,
+        *,
+        permissions: Sequence[Permission] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> KeyCheckReport:
+        """Check `creds` on `exchange_id`. Raises only UnknownExchangeError; every other problem is an outcome."""
+        spec = get_spec(exchange_id)
+        wanted = [p for p in Permission if permissions is None or p in permissions]
+        report = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
+        if not spec.needs_key:
+            report.precheck = Diagnosis(Cause.NO_KEY_NEEDED, detail=spec.connect_hint)
+        else:
+            report.precheck = precheck(spec, creds)
+        if report.precheck is not None:
+            report.finished_at = datetime.now(UTC)
+            return report
+
+        report.mark_waiting(wanted)
+        with ACTIVE_SECRETS.active(creds.secrets()) as redactor:
+            await self._run(spec, creds, wanted, report, redactor, on_progress)
+        report.diagnosis = _safe_diagnose(report)
+        report.finished_at = datetime.now(UTC)
+        return report
+
+    async def _run(
+        self,
+        spec: ExchangeSpec,
+        creds: Credentials,
+        wanted: list[Permission],
+        report: KeyCheckReport,
+        redactor: Redactor,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        plan = PLANS[spec.check_style]
+        now_ms = int(self.clock() * 1000)
+
+        async def publish(outcome: ProbeOutcome) -> None:
+            report.set_outcome(outcome)
+            if on_progress is not None:
+                try:
+                    await on_progress(report, outcome)
+                except Exception as exc:  # noqa: BLE001 - a display problem must not break the check
+                    log.warning("progress callback failed: %s", type(exc).__name__)
+
+        def failed(perm: Permission, exc: BaseException, started: float) -> ProbeOutcome:
+            safe = redacted_copy(exc, redactor)
+            diag = classify_error(spec.id, perm, safe)
+            return ProbeOutcome(
+                perm,
+                ProbeStatus.FAILED,
+                diagnosis=diag,
+                error_type=type(exc).__name__,
+                error_message=str(safe)[:1000],
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                error=safe,
+            )
+
+        def judged(perm: Permission, result: Any, started: float) -> ProbeOutcome:
+            diag = classify_result(spec.id, perm, result)
+            return ProbeOutcome(
+                perm,
+                ProbeStatus.GRANTED if diag is None else ProbeStatus.FAILED,
+                diagnosis=diag,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                summary=_summary(perm, result) if diag is None else None,
+            )
+
+        async def run_probe(perm: Permission, call: ProbeCall, client: Any) -> ProbeOutcome:
+            started = time.perf_counter()
+            try:
+                result = await call(spec, client, now_ms)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
+                return failed(perm, exc, started)
+            return judged(perm, result, started)
+
+        started = time.perf_counter()
+        try:
+            async with self.factory.client(spec, creds, markets=plan.needs_markets) as client:
+                tasks: dict[Permission, asyncio.Task[ProbeOutcome]] = {}
+                key_info: asyncio.Task[ProbeOutcome] | None = None
+                if plan.key_info is not None:
+                    key_info = asyncio.ensure_future(
+                        self._key_info(plan.key_info, spec, client, now_ms, report, redactor)
+                    )
+                for perm in wanted:
+                    if perm in plan.probes:
+                        tasks[perm] = asyncio.ensure_future(run_probe(perm, plan.probes[perm], client))
+                if key_info is not None:
+                    grants_outcome = await key_info
+                    for perm in wanted:
+                        by_info = _outcome_from_key_info(perm, grants_outcome, report)
+                        if perm in tasks:
+                            live = await tasks.pop(perm)
+                            by_info = _combine(by_info, live)
+                        await publish(by_info)
+                for fut in asyncio.as_completed(list(tasks.values())):
+                    await publish(await fut)
+        except Exception as exc:  # noqa: BLE001 - client construction or market loading failed
+            for perm in wanted:
+                if report.outcomes[perm].status is ProbeStatus.WAITING:
+                    await publish(failed(perm, exc, started))
+
+    async def _key_info(
+        self,
+        rule: KeyInfoRule,
+        spec: ExchangeSpec,
+        client: Any,
+        now_ms: int,
+        report: KeyCheckReport,
+        redactor: Redactor,
+    ) -> ProbeOutcome:
+        """Call the key-info endpoint; the returned outcome carries either the parsed grants or the failure."""
+        started = time.perf_counter()
+        try:
+            reply = await rule.fetch(spec, client, now_ms)
+            info = rule.parse(reply)
+        except Exception as exc:  # noqa: BLE001
+            safe = redacted_copy(exc, redactor)
+            diag = classify_error(spec.id, None, safe)
+            report.evidence["key_info_error"] = diag.to_dict()
+            return ProbeOutcome(
+                Permission.VIEW_ACCOUNT_BALANCE,
+                ProbeStatus.FAILED,
+                diagnosis=diag,
+                error_type=type(exc).__name__,
+                error_message=str(safe)[:1000],
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                error=safe,
+            )
+        report.evidence["key_info"] = info
+        report.evidence["_grants"] = {str(p): (d.to_dict() if d else None) for p, d in rule.grants(info).items()}
+        return ProbeOutcome(
+            Permission.VIEW_ACCOUNT_BALANCE,
+            ProbeStatus.GRANTED,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def _outcome_from_key_info(perm: Permission, info_outcome: ProbeOutcome, report: KeyCheckReport) -> ProbeOutcome:
+    if info_outcome.status is ProbeStatus.FAILED:
+        return ProbeOutcome(
+            perm,
+            ProbeStatus.FAILED,
+            diagnosis=info_outcome.diagnosis,
+            error_type=info_outcome.error_type,
+            error_message=info_outcome.error_message,
+            elapsed_ms=info_outcome.elapsed_ms,
+            error=info_outcome.error,
+        )
+    grant = report.evidence.get("_grants", {}).get(str(perm))
+    if grant is None:
+        return ProbeOutcome(
+            perm, ProbeStatus.GRANTED, elapsed_ms=info_outcome.elapsed_ms, summary="granted by key settings"
+        )
+    return ProbeOutcome(
+        perm, ProbeStatus.FAILED, diagnosis=Diagnosis.from_dict(grant), elapsed_ms=info_outcome.elapsed_ms
+    )
+
+
+def _combine(by_info: ProbeOutcome, live: ProbeOutcome) -> ProbeOutcome:
+    """Key settings first (that is HuFi's rule); a live probe can only add a failure (e.g. no ETH address)."""
+    if by_info.status is ProbeStatus.FAILED:
+        return by_info
+    return live
+
+
+def _summary(perm: Permission, result: Any) -> str:
+    if perm is Permission.VIEW_DEPOSIT_ADDRESS:
+        return "ETH deposit address found"
+    if perm is Permission.VIEW_SPOT_TRADING_HISTORY:
+        n = len(result) if isinstance(result, list) else None
+        return "trade history readable" if n is None else f"trade history readable ({n} in window)"
+    return "balance readable"
+
+
+def _safe_diagnose(report: KeyCheckReport) -> Diagnosis | None:
+    try:
+        return diagnose_report(report)
+    except Exception:  # the verdict must never crash a check
+        log.exception("diagnose_report failed")
+        return Diagnosis(Cause.UNKNOWN)

@@ -20,6 +20,7 @@ from bot.diagnosis import classify_error, classify_result, diagnose_report, prec
 from bot.diagnosis.model import Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CheckStyle, ExchangeSpec, TradesProbe, get_spec
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.evidence import EVIDENCE, EvidenceProbe
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport, ProbeOutcome, ProbeStatus
 from bot.security import ACTIVE_SECRETS, Redactor
@@ -311,6 +312,12 @@ class KeyChecker:
                     key_info = asyncio.ensure_future(
                         self._key_info(plan.key_info, spec, client, now_ms, report, redactor)
                     )
+                evidence = EVIDENCE.get(spec.id) if plan.key_info is None else None
+                evidence_task = (
+                    asyncio.ensure_future(self._evidence(evidence, spec, client, report, redactor))
+                    if evidence
+                    else None
+                )
                 for perm in wanted:
                     if perm in plan.probes:
                         tasks[perm] = asyncio.ensure_future(run_probe(perm, plan.probes[perm], client))
@@ -324,10 +331,21 @@ class KeyChecker:
                         await publish(by_info)
                 for fut in asyncio.as_completed(list(tasks.values())):
                     await publish(await fut)
+                if evidence_task is not None:
+                    await evidence_task
         except Exception as exc:  # noqa: BLE001 - client construction or market loading failed
             for perm in wanted:
                 if report.outcomes[perm].status is ProbeStatus.WAITING:
                     await publish(failed(perm, exc, started))
+
+    async def _evidence(
+        self, probe: EvidenceProbe, spec: ExchangeSpec, client: Any, report: KeyCheckReport, redactor: Redactor
+    ) -> None:
+        """Read the key's own settings for the diagnosis; never fails the check."""
+        try:
+            report.evidence["key_info"] = probe.parse(await probe.fetch(client))
+        except Exception as exc:  # noqa: BLE001 - an evidence failure is evidence too
+            report.evidence["key_info_error"] = classify_error(spec.id, None, redacted_copy(exc, redactor)).to_dict()
 
     async def _key_info(
         self,

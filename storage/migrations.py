@@ -1,0 +1,127 @@
+"""The schema, as an ordered list of SQL scripts: version N is `MIGRATIONS[N - 1]`.
+
+Append new scripts; never edit one that has shipped. Each script runs in its own transaction together with the
+row that records it in `schema_version`. Times are Unix epoch seconds (REAL, UTC). No table holds a secret in
+clear: the vault keeps AES-GCM ciphertext only, checks keep redacted reports.
+"""
+
+from __future__ import annotations
+
+V1_CORE = """
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,          -- Telegram user id
+    first_name    TEXT    NOT NULL DEFAULT '',
+    username      TEXT,
+    language_code TEXT,
+    first_seen    REAL    NOT NULL,
+    last_seen     REAL    NOT NULL,
+    blocked_bot   INTEGER NOT NULL DEFAULT 0 CHECK (blocked_bot IN (0, 1))
+);
+
+CREATE TABLE checks (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         INTEGER NOT NULL,
+    exchange_id     TEXT    NOT NULL,
+    key_fingerprint TEXT    NOT NULL,           -- display form only ("abcd…wxyz")
+    campaign_type   TEXT,
+    cause           TEXT,
+    ok              INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    report_json     TEXT    NOT NULL,           -- KeyCheckReport.to_dict(), already redacted
+    created_at      REAL    NOT NULL
+);
+CREATE INDEX checks_by_user ON checks (user_id, created_at);
+
+CREATE TABLE vault (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    exchange_id TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    nonce       BLOB    NOT NULL CHECK (length(nonce) = 12),
+    ciphertext  BLOB    NOT NULL,               -- AES-256-GCM, AD = user id and exchange
+    expires_at  REAL    NOT NULL,
+    UNIQUE (user_id, exchange_id)
+);
+CREATE INDEX vault_by_expiry ON vault (expires_at);
+
+CREATE TABLE conversations (
+    name       TEXT NOT NULL,
+    key_json   TEXT NOT NULL,
+    state_json TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (name, key_json)
+) WITHOUT ROWID;
+"""
+
+V2_ESCALATION = """
+CREATE TABLE tickets (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id       INTEGER NOT NULL,
+    status        TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    description   TEXT    NOT NULL DEFAULT '',
+    last_check_id INTEGER REFERENCES checks (id) ON DELETE SET NULL,
+    created_at    REAL    NOT NULL,
+    updated_at    REAL    NOT NULL,
+    closed_at     REAL
+);
+CREATE UNIQUE INDEX tickets_one_open_per_user ON tickets (user_id) WHERE status = 'open';
+CREATE INDEX tickets_by_status ON tickets (status, updated_at);
+
+CREATE TABLE support_topics (
+    user_id    INTEGER PRIMARY KEY,
+    chat_id    INTEGER NOT NULL,                -- the support supergroup
+    thread_id  INTEGER NOT NULL,                -- message_thread_id of the user's forum topic
+    state      TEXT    NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed', 'deleted')),
+    created_at REAL    NOT NULL,
+    updated_at REAL    NOT NULL,
+    UNIQUE (chat_id, thread_id)
+);
+
+CREATE TABLE message_links (
+    id                 INTEGER PRIMARY KEY,
+    user_chat_id       INTEGER NOT NULL,
+    user_message_id    INTEGER NOT NULL,
+    support_chat_id    INTEGER NOT NULL,
+    support_message_id INTEGER NOT NULL,
+    created_at         REAL    NOT NULL,
+    UNIQUE (support_chat_id, support_message_id)
+);
+CREATE INDEX message_links_by_user ON message_links (user_chat_id, user_message_id);
+CREATE INDEX message_links_by_age ON message_links (created_at);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind            TEXT    NOT NULL,
+    chat_id         INTEGER NOT NULL,
+    payload_json    TEXT    NOT NULL,
+    status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL    NOT NULL,
+    claimed_until   REAL,                       -- lease of the worker sending it; expires on a crash
+    last_error      TEXT,
+    created_at      REAL    NOT NULL,
+    sent_at         REAL
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_by_chat ON outbox (chat_id, status, id);
+
+CREATE TABLE bans (
+    user_id   INTEGER PRIMARY KEY,
+    banned_by INTEGER,
+    reason    TEXT,
+    at        REAL NOT NULL
+);
+
+CREATE TABLE rate_events (
+    id      INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    kind    TEXT    NOT NULL DEFAULT 'check',
+    at      REAL    NOT NULL
+);
+CREATE INDEX rate_events_by_user ON rate_events (user_id, kind, at);
+CREATE INDEX rate_events_by_age ON rate_events (at);
+"""
+
+#: Version N of the schema is reached by running MIGRATIONS[:N] in order.
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION)
+
+SCHEMA_VERSION = len(MIGRATIONS)

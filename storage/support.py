@@ -1,0 +1,258 @@
+"""Escalation to humans: tickets, the per-user forum topic map and the message-id map for reply threading."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.db import Database
+
+Clock = Callable[[], float]
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class TopicState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: int
+    user_id: int
+    status: TicketStatus
+    description: str
+    last_check_id: int | None
+    created_at: float
+    updated_at: float
+    closed_at: float | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is TicketStatus.OPEN
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Ticket:
+        return cls(
+            id=int(row["id"]),
+            user_id=int(row["user_id"]),
+            status=TicketStatus(row["status"]),
+            description=row["description"],
+            last_check_id=row["last_check_id"],
+            created_at=float(row["created_at"]),
+            updated_at=float(row["updated_at"]),
+            closed_at=None if row["closed_at"] is None else float(row["closed_at"]),
+        )
+
+
+class TicketRepository:
+    """Support tickets; a user has at most one open ticket."""
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def open(
+        self, user_id: int, description: str | None = None, last_check_id: int | None = None
+    ) -> tuple[Ticket, bool]:
+        """The user's open ticket, created if there is none; returns (ticket, created).
+
+        On an existing ticket, a given `description` or `last_check_id` replaces the stored one.
+        """
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT * FROM tickets WHERE user_id = ? AND status = 'open'", (user_id,))
+            if row is None:
+                ticket_id = await tx.insert(
+                    "INSERT INTO tickets (user_id, status, description, last_check_id, created_at, updated_at) "
+                    "VALUES (?, 'open', ?, ?, ?, ?)",
+                    (user_id, description or "", last_check_id, now, now),
+                )
+                created = True
+            else:
+                ticket_id = int(row["id"])
+                await tx.execute(
+                    "UPDATE tickets SET description = COALESCE(?, description), "
+                    "last_check_id = COALESCE(?, last_check_id), updated_at = ? WHERE id = ?",
+                    (description, last_check_id, now, ticket_id),
+                )
+                created = False
+            fresh = await tx.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        assert fresh is not None
+        return Ticket.from_row(fresh), created
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        row = await self._db.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return None if row is None else Ticket.from_row(row)
+
+    async def get_open(self, user_id: int) -> Ticket | None:
+        row = await self._db.fetchone("SELECT * FROM tickets WHERE user_id = ? AND status = 'open'", (user_id,))
+        return None if row is None else Ticket.from_row(row)
+
+    async def touch(self, ticket_id: int) -> bool:
+        """Note activity on the ticket (a message either way)."""
+        return await self._db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (self._clock(), ticket_id)) > 0
+
+    async def close(self, ticket_id: int) -> bool:
+        """Close an open ticket; False if it was not open."""
+        now = self._clock()
+        changed = await self._db.execute(
+            "UPDATE tickets SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ? AND status = 'open'",
+            (now, now, ticket_id),
+        )
+        return changed > 0
+
+    async def close_for_user(self, user_id: int) -> Ticket | None:
+        """Close the user's open ticket, if any, and return it closed."""
+        ticket = await self.get_open(user_id)
+        if ticket is None or not await self.close(ticket.id):
+            return None
+        return await self.get(ticket.id)
+
+    async def list_open(self, limit: int = 50) -> list[Ticket]:
+        """Open tickets, least recently active first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM tickets WHERE status = 'open' ORDER BY updated_at, id LIMIT ?", (int(limit),)
+        )
+        return [Ticket.from_row(row) for row in rows]
+
+    async def count_open(self) -> int:
+        return int(await self._db.fetchval("SELECT COUNT(*) FROM tickets WHERE status = 'open'"))
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    user_id: int
+    chat_id: int
+    thread_id: int
+    state: TopicState
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Topic:
+        return cls(
+            user_id=int(row["user_id"]),
+            chat_id=int(row["chat_id"]),
+            thread_id=int(row["thread_id"]),
+            state=TopicState(row["state"]),
+            created_at=float(row["created_at"]),
+            updated_at=float(row["updated_at"]),
+        )
+
+
+class TopicRepository:
+    """One forum topic in the support chat per user (user id ↔ chat id + message_thread_id)."""
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def set(self, user_id: int, chat_id: int, thread_id: int, state: TopicState = TopicState.OPEN) -> Topic:
+        """Map the user to a topic, replacing the user's previous topic and any stale owner of this one."""
+        now = self._clock()
+        state = TopicState(state)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM support_topics WHERE chat_id = ? AND thread_id = ? AND user_id != ?",
+                (chat_id, thread_id, user_id),
+            )
+            await tx.execute(
+                "INSERT INTO support_topics (user_id, chat_id, thread_id, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id, "
+                "thread_id = excluded.thread_id, state = excluded.state, created_at = excluded.created_at, "
+                "updated_at = excluded.updated_at",
+                (user_id, chat_id, thread_id, str(state), now, now),
+            )
+            row = await tx.fetchone("SELECT * FROM support_topics WHERE user_id = ?", (user_id,))
+        assert row is not None
+        return Topic.from_row(row)
+
+    async def get(self, user_id: int) -> Topic | None:
+        row = await self._db.fetchone("SELECT * FROM support_topics WHERE user_id = ?", (user_id,))
+        return None if row is None else Topic.from_row(row)
+
+    async def by_thread(self, chat_id: int, thread_id: int) -> Topic | None:
+        """Who a topic in the support chat belongs to."""
+        row = await self._db.fetchone(
+            "SELECT * FROM support_topics WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+        )
+        return None if row is None else Topic.from_row(row)
+
+    async def set_state(self, user_id: int, state: TopicState) -> bool:
+        """Mark the user's topic open, closed or deleted; False if the user has none."""
+        changed = await self._db.execute(
+            "UPDATE support_topics SET state = ?, updated_at = ? WHERE user_id = ?",
+            (str(TopicState(state)), self._clock(), user_id),
+        )
+        return changed > 0
+
+    async def remove(self, user_id: int) -> bool:
+        return await self._db.execute("DELETE FROM support_topics WHERE user_id = ?", (user_id,)) > 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLink:
+    user_chat_id: int
+    user_message_id: int
+    support_chat_id: int
+    support_message_id: int
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> MessageLink:
+        return cls(
+            user_chat_id=int(row["user_chat_id"]),
+            user_message_id=int(row["user_message_id"]),
+            support_chat_id=int(row["support_chat_id"]),
+            support_message_id=int(row["support_message_id"]),
+            created_at=float(row["created_at"]),
+        )
+
+
+class MessageMapRepository:
+    """Pairs of (user chat, message) ↔ (support chat, message), for reply threading and edit sync."""
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def link(
+        self, user_chat_id: int, user_message_id: int, support_chat_id: int, support_message_id: int
+    ) -> None:
+        """Record that two messages are copies of each other (a support message maps to one user message)."""
+        await self._db.execute(
+            "INSERT INTO message_links (user_chat_id, user_message_id, support_chat_id, support_message_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (support_chat_id, support_message_id) DO UPDATE SET "
+            "user_chat_id = excluded.user_chat_id, user_message_id = excluded.user_message_id, "
+            "created_at = excluded.created_at",
+            (user_chat_id, user_message_id, support_chat_id, support_message_id, self._clock()),
+        )
+
+    async def to_support(self, user_chat_id: int, user_message_id: int) -> MessageLink | None:
+        """The latest support-side copy of a user's message."""
+        row = await self._db.fetchone(
+            "SELECT * FROM message_links WHERE user_chat_id = ? AND user_message_id = ? ORDER BY id DESC LIMIT 1",
+            (user_chat_id, user_message_id),
+        )
+        return None if row is None else MessageLink.from_row(row)
+
+    async def to_user(self, support_chat_id: int, support_message_id: int) -> MessageLink | None:
+        """The user-side message a support message stands for."""
+        row = await self._db.fetchone(
+            "SELECT * FROM message_links WHERE support_chat_id = ? AND support_message_id = ?",
+            (support_chat_id, support_message_id),
+        )
+        return None if row is None else MessageLink.from_row(row)
+
+    async def prune(self, before: float) -> int:
+        """Forget links created before `before` (replies to such old messages just lose their threading)."""
+        return await self._db.execute("DELETE FROM message_links WHERE created_at < ?", (before,))

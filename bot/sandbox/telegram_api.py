@@ -1,0 +1,635 @@
+"""A Telegram Bot API emulator on 127.0.0.1, for the tests and the offline demo.
+
+The bot talks to it through its real HTTP stack; the emulator keeps users, chats, forum topics and per-chat
+transcripts and answers as Telegram does, errors included (Telegram's texts, HTTP status = ``error_code``,
+``parameters.retry_after``). Tests and the demo drive the other side::
+
+    async with TelegramEmulator() as api:
+        app = ApplicationBuilder().token(api.token).base_url(api.base_url).base_file_url(api.file_url)...
+        ...                                    # start the app and its polling
+        api.send_text("/start")                # a real Update, picked up by the bot's long poll at once
+        reply = await api.next_action("sendMessage")
+        api.press_button(reply.message, "check")
+
+Rules of the emulator (beyond the Bot API's own, see ``telegram_methods``): the bot sees every group message
+(as an administrator or with privacy mode off); users made with ``add_user`` have started the bot; updates are
+validated with ``telegram.Update.de_json`` when injected, so a malformed one fails in the test, not in the poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+
+from bot.sandbox.telegram_methods import TOPIC_COLORS, BotApiState
+from bot.sandbox.telegram_model import (
+    ADMIN_RIGHTS,
+    JSON,
+    Action,
+    ApiError,
+    Call,
+    Chat,
+    User,
+    bad_request,
+    decode_params,
+    utf16_len,
+)
+
+__all__ = ["DEFAULT_TOKEN", "Action", "ApiError", "Call", "Chat", "Failure", "TelegramEmulator", "User"]
+
+DEFAULT_TOKEN = "123456789:AAEmulatorTokenForTheHufiSupportBot0"
+
+#: The Bot API methods served; ``sendMessage`` is implemented by ``BotApiState.api_send_message``.
+METHODS = """
+    getMe getUpdates setWebhook deleteWebhook getWebhookInfo close logOut sendMessage editMessageText
+    editMessageReplyMarkup deleteMessage deleteMessages answerCallbackQuery sendChatAction setMyCommands
+    getMyCommands deleteMyCommands copyMessage copyMessages forwardMessage sendPhoto sendDocument getChat
+    getChatMember getChatAdministrators createForumTopic editForumTopic closeForumTopic reopenForumTopic
+    deleteForumTopic setMessageReaction
+""".split()
+
+#: Methods whose successful calls are side effects, queued for ``next_action``.
+ACTION_METHODS = frozenset(
+    """
+    sendMessage editMessageText editMessageReplyMarkup deleteMessage deleteMessages answerCallbackQuery copyMessage
+    copyMessages forwardMessage sendPhoto sendDocument createForumTopic editForumTopic closeForumTopic
+    reopenForumTopic deleteForumTopic setMessageReaction
+    """.split()
+)
+
+
+@dataclass(eq=False)
+class Failure:
+    """An injected error: the next ``times`` calls of ``method`` (matching ``when``) fail with it."""
+
+    method: str
+    status: int
+    description: str
+    parameters: JSON
+    times: int | None = 1
+    when: Callable[[JSON], bool] | None = None
+
+
+class TelegramEmulator(BotApiState):
+    """The Bot API over HTTP on 127.0.0.1, plus the controls tests and the demo use.
+
+    Inspect: ``calls`` (every request, decoded), ``await wait_call(method)``, ``await next_action(method)``,
+    ``deleted``, ``transcript(chat)``, ``on_action`` (a listener called with each ``Action``).
+    Steer: ``fail(...)``, ``push_error(exc)``, ``add_user``/``add_group``/``set_member``/``set_bot_status``,
+    ``group_rate`` and ``clock``. Inject: ``send_text``, ``send_photo``, ``send_document``, ``reply``,
+    ``edit_text``, ``press_button``, ``create_topic``/``close_topic``/``reopen_topic``/``delete_topic``,
+    ``block_bot``/``unblock_bot``, ``inject`` (any raw update).
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_name: str = "HuFi Support",
+        bot_username: str = "hufi_support_bot",
+        group_rate: tuple[int, float] | None = None,
+        clock: Callable[[], float] = time.time,
+        validate: bool = True,
+    ) -> None:
+        super().__init__(token, bot_name=bot_name, bot_username=bot_username, group_rate=group_rate, clock=clock)
+        #: Run ``Update.de_json`` on every injected update (switch off only to measure the emulator itself).
+        self.validate = validate
+        #: Every request the bot made, oldest first.
+        self.calls: list[Call] = []
+        #: Called with every ``Action`` as it happens (the demo prints them); may return an awaitable.
+        self.on_action: Callable[[Action], object] | None = None
+        self.port = 0
+        self._actions: asyncio.Queue[Action | BaseException] = asyncio.Queue()
+        self._failures: dict[str, list[Failure]] = defaultdict(list)
+        self._calls_by_method: dict[str, list[Call]] = defaultdict(list)
+        self._call_waiters: dict[str, list[tuple[int, asyncio.Future[Call]]]] = defaultdict(list)
+        self._handlers = {
+            name.lower(): (name, getattr(self, "api_" + re.sub("([A-Z])", r"_\1", name).lower())) for name in METHODS
+        }
+        self._runner: web.AppRunner | None = None
+        self._user_ids = itertools.count(100_000_001)
+        self._group_ids = itertools.count(1_000_000_001)
+        self._query_ids = itertools.count(1)
+        #: The user that injection helpers act as when no ``user`` is given.
+        self.default_user = self.add_user("Alice", username="alice")
+
+    # --- server --------------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """What ``ApplicationBuilder.base_url`` needs (PTB appends the token)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def file_url(self) -> str:
+        """What ``ApplicationBuilder.base_file_url`` needs (file downloads are not served)."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 on a free port; returns ``base_url``."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self._closing = False
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Answer any waiting long poll with no updates and shut the server down."""
+        self._closing = True
+        self._updates_ready.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> TelegramEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def _read_params(self, request: web.Request) -> JSON:
+        params = decode_params(dict(request.query), from_form=True)
+        if not request.body_exists:
+            return params
+        if request.content_type == "application/json":
+            body = await request.json()
+            params.update(decode_params(body if isinstance(body, dict) else {}, from_form=False))
+            return params
+        raw: dict[str, Any] = {}
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                size = len(value.file.read())
+                raw[key] = {"file_name": value.filename, "mime_type": value.content_type, "size": size}
+            else:
+                raw[key] = value
+        params.update(decode_params(raw, from_form=True))
+        return params
+
+    @staticmethod
+    def _error_response(error: ApiError) -> web.Response:
+        return web.json_response(error.body(), status=error.status)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return self._error_response(ApiError(401, "Unauthorized"))
+        entry = self._handlers.get(request.match_info["method"].lower())
+        if entry is None:
+            return self._error_response(ApiError(404, "Not Found"))
+        method, handler = entry
+        try:
+            params = await self._read_params(request)
+        except ValueError:
+            return self._error_response(bad_request("can't parse request body"))
+        call = Call(method, params, time.monotonic())
+        self._record(call)
+        try:
+            self._raise_injected_failure(call)
+            result = handler(call.params)
+            if inspect.isawaitable(result):
+                result = await result
+        except ApiError as exc:
+            call.error = exc
+            return self._error_response(exc)
+        except Exception as exc:  # noqa: BLE001 - an emulator bug: fail the waiting test, not a silent 500
+            self.push_error(exc)
+            call.error = ApiError(500, f"Internal Server Error: {exc!r}")
+            return self._error_response(call.error)
+        if method in ACTION_METHODS:
+            await self._emit(Action(method, call.params, result, time.monotonic(), self._messages_of(call, result)))
+        return web.json_response({"ok": True, "result": result})
+
+    def _messages_of(self, call: Call, result: Any) -> tuple[JSON, ...]:
+        if isinstance(result, dict) and "chat" in result:
+            return (dict(result),)
+        items = result if isinstance(result, list) else [result]
+        ids = [r["message_id"] for r in items if isinstance(r, dict) and "message_id" in r]
+        chat = self.chats.get(call.params.get("chat_id"))  # type: ignore[arg-type]
+        if not ids or chat is None:
+            return ()
+        return tuple(dict(chat.messages[i]) for i in ids if i in chat.messages)
+
+    # --- recording, waiting, failures ----------------------------------------------------------------------
+
+    def _canonical(self, method: str) -> str:
+        entry = self._handlers.get(method.lower())
+        if entry is None:
+            raise ValueError(f"the emulator has no Bot API method {method!r}")
+        return entry[0]
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        seen = self._calls_by_method[call.method]
+        seen.append(call)
+        waiters = self._call_waiters.get(call.method)
+        if waiters:
+            for waiter in [w for w in waiters if w[0] <= len(seen)]:
+                waiters.remove(waiter)
+                if not waiter[1].done():
+                    waiter[1].set_result(seen[waiter[0] - 1])
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The calls of one method so far, oldest first."""
+        return list(self._calls_by_method.get(self._canonical(method), ()))
+
+    async def wait_call(self, method: str, timeout: float = 3.0, *, count: int = 1) -> Call:  # noqa: ASYNC109
+        """Wait until the bot has called ``method`` ``count`` times; returns that call."""
+        method = self._canonical(method)
+        seen = self._calls_by_method[method]
+        if len(seen) >= count:
+            return seen[count - 1]
+        future: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        self._call_waiters[method].append((count, future))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self._call_waiters[method].remove((count, future))
+            raise AssertionError(f"no {method} call #{count} within {timeout} s ({len(seen)} so far)") from None
+
+    async def _emit(self, action: Action) -> None:
+        self._actions.put_nowait(action)
+        if self.on_action is not None:
+            try:
+                outcome = self.on_action(action)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception as exc:  # noqa: BLE001 - a broken listener fails the waiting test
+                self.push_error(exc)
+
+    async def next_action(self, method: str | None = None, timeout: float = 3.0) -> Action:  # noqa: ASYNC109
+        """Pop the bot's next side effect; raise if it is not ``method`` or if an error was pushed."""
+        expected = self._canonical(method) if method else None
+        try:
+            item = await asyncio.wait_for(self._actions.get(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did nothing ({expected or 'any action'}) within {timeout} s") from None
+        if isinstance(item, BaseException):
+            raise item
+        if expected is not None and item.method != expected:
+            raise AssertionError(f"expected {expected}, but the bot did {item} first")
+        return item
+
+    def drain_actions(self) -> list[Action]:
+        """Pop every queued action without waiting (raises a pushed error instead)."""
+        actions = []
+        while not self._actions.empty():
+            item = self._actions.get_nowait()
+            if isinstance(item, BaseException):
+                raise item
+            actions.append(item)
+        return actions
+
+    def push_error(self, error: BaseException) -> None:
+        """Make the next ``next_action`` raise ``error`` (a test's PTB error handler calls this)."""
+        self._actions.put_nowait(error)
+
+    def fail(
+        self,
+        method: str,
+        error: tuple[int, str],
+        times: int | None = 1,
+        retry_after: int | None = None,
+        when: Callable[[JSON], bool] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Failure:
+        """Make ``method`` fail with ``(status, description)``: ``times`` times (None: until cleared), only
+        for calls whose decoded params satisfy ``when``; ``retry_after`` adds ``parameters.retry_after``."""
+        params = dict(parameters or {})
+        if retry_after is not None:
+            params["retry_after"] = retry_after
+        failure = Failure(self._canonical(method), error[0], error[1], params, times, when)
+        self._failures[failure.method].append(failure)
+        return failure
+
+    def clear_failures(self) -> None:
+        """Drop every injected failure."""
+        self._failures.clear()
+
+    def _raise_injected_failure(self, call: Call) -> None:
+        rules = self._failures.get(call.method)
+        for rule in rules or ():
+            if rule.when is not None and not rule.when(call.params):
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0:
+                    rules.remove(rule)  # type: ignore[union-attr]
+            raise ApiError(rule.status, rule.description, rule.parameters)
+
+    # --- users, chats, membership --------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        first_name: str = "Bob",
+        *,
+        username: str | None = None,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+        user_id: int | None = None,
+    ) -> User:
+        """Register a user who has started the bot (so its private chat exists)."""
+        user = User(user_id or next(self._user_ids), first_name, username, last_name, language_code)
+        self.users[user.id] = user
+        self.chats[user.id] = Chat(user.id, "private", username=username, first_name=first_name, last_name=last_name)
+        return user
+
+    def add_group(
+        self,
+        title: str = "HuFi support",
+        *,
+        forum: bool = True,
+        supergroup: bool = True,
+        bot_status: str = "administrator",
+        rights: Mapping[str, bool] | None = None,
+        chat_id: int | None = None,
+        username: str | None = None,
+    ) -> Chat:
+        """Register a group (a forum supergroup by default) with the bot as administrator (all rights
+        except ``can_promote_members``, unless ``rights`` overrides some)."""
+        number = next(self._group_ids)
+        chat_id = chat_id or -(number + 1_000_000_000_000 if supergroup else number)
+        chat = Chat(chat_id, "supergroup" if supergroup else "group", title=title, username=username, is_forum=forum)
+        if forum:
+            chat.last_message_id = 1  # the General topic: sending with message_thread_id=1 fails, as on Telegram
+        self.chats[chat_id] = chat
+        self.set_bot_status(chat, bot_status, rights=rights)
+        return chat
+
+    def chat(self, chat: Chat | int | User) -> Chat:
+        """The registered chat for a ``Chat``, a chat id or a user (their private chat)."""
+        chat_id = chat if isinstance(chat, int) else chat.id
+        if chat_id not in self.chats:
+            raise ValueError(f"no chat {chat_id} in the emulator")
+        return self.chats[chat_id]
+
+    def set_member(self, chat: Chat | int, user: User, status: str) -> None:
+        """Set a user's status in a group: creator, administrator, member, left or kicked."""
+        if status not in ("creator", "administrator", "member", "left", "kicked"):
+            raise ValueError(f"unsupported member status {status!r}")
+        self.users.setdefault(user.id, user)
+        self.chat(chat).members[user.id] = status
+
+    def set_bot_status(
+        self,
+        chat: Chat | int,
+        status: str,
+        *,
+        rights: Mapping[str, bool] | None = None,
+        by: User | None = None,
+        notify: bool = False,
+    ) -> JSON | None:
+        """Change the bot's status (and rights) in a chat; ``notify`` injects the ``my_chat_member`` update."""
+        if status not in ("member", "administrator", "left", "kicked"):
+            raise ValueError(f"unsupported bot status {status!r}")
+        chat = self.chat(chat)
+        old = self.member_dict(chat, self.bot)
+        chat.bot_status = status
+        chat.bot_rights = {**ADMIN_RIGHTS, **(rights or {})} if status == "administrator" else {}
+        if not notify:
+            return None
+        return self.inject(
+            {
+                "my_chat_member": {
+                    "chat": chat.to_dict(),
+                    "from": (by or self.default_user).to_dict(),
+                    "date": self.now(),
+                    "old_chat_member": old,
+                    "new_chat_member": self.member_dict(chat, self.bot),
+                }
+            }
+        )
+
+    def block_bot(self, user: User | None = None) -> JSON | None:
+        """The user blocks the bot: sends to them fail with 403 and a ``my_chat_member`` update arrives."""
+        user = user or self.default_user
+        return self.set_bot_status(user.id, "kicked", by=user, notify=True)
+
+    def unblock_bot(self, user: User | None = None) -> JSON | None:
+        """The user restarts the bot after blocking it."""
+        user = user or self.default_user
+        return self.set_bot_status(user.id, "member", by=user, notify=True)
+
+    def transcript(self, chat: Chat | int | User, thread: int | None = None) -> list[JSON]:
+        """Messages now visible in a chat (or one topic), oldest first, edits applied, deletions removed."""
+        messages = self.chat(chat).messages.values()
+        if thread is None:
+            return list(messages)
+        return [m for m in messages if m.get("message_thread_id") == thread]
+
+    def forbid_delete(self, message: Mapping[str, Any]) -> None:
+        """Make deleting this message fail with "message can't be deleted" (as if it were > 48 h old)."""
+        self._undeletable.add((message["chat"]["id"], message["message_id"]))
+
+    # --- injecting updates ---------------------------------------------------------------------------------
+
+    def inject(self, update: Mapping[str, Any]) -> JSON:
+        """Queue a raw update for the bot (``update_id`` added); raises ``ValueError`` if PTB can't parse it."""
+        raw = {"update_id": next(self._update_ids), **update}
+        if self.validate:
+            try:
+                Update.de_json(raw, None)  # type: ignore[arg-type]
+            except Exception as exc:
+                raise ValueError(f"malformed update {raw!r}: {exc!r}") from exc
+        self.enqueue(raw)
+        return raw
+
+    def _user_post(
+        self,
+        content: JSON,
+        user: User | None,
+        chat: Chat | int | None,
+        thread: int | None = None,
+        reply_to: Mapping[str, Any] | None = None,
+        date: int | None = None,
+    ) -> JSON:
+        user = user or self.default_user
+        if chat is None:
+            chat = reply_to["chat"]["id"] if reply_to is not None else user.id
+        target = self.chat(chat)
+        if target.is_group:
+            target.members.setdefault(user.id, "member")
+        elif target.id != user.id:
+            raise ValueError(f"user {user.id} can't write in the private chat of {target.id}")
+        elif target.blocked:
+            self.unblock_bot(user)  # the client's "Restart" button unblocks before sending
+        topic = target.topics.get(thread) if thread is not None else None
+        if thread is not None and (topic is None or topic.deleted):
+            raise ValueError(f"no topic {thread} in chat {target.id}")
+        reply = None
+        if reply_to is not None and (reply := target.messages.get(reply_to["message_id"])) is None:
+            raise ValueError(f"message {reply_to['message_id']} is no longer in chat {target.id}")
+        message = self.store_message(target, content, sender=user.to_dict(), topic=topic, reply_to=reply, date=date)
+        try:
+            self.inject({"message": dict(message)})
+        except ValueError:
+            del target.messages[message["message_id"]]
+            raise
+        return dict(message)
+
+    def send_text(
+        self,
+        text: str,
+        user: User | None = None,
+        chat: Chat | int | None = None,
+        *,
+        thread: int | None = None,
+        reply_to: Mapping[str, Any] | None = None,
+        date: int | None = None,
+    ) -> JSON:
+        """The user writes ``text`` (default: ``default_user`` in their private chat); ``/commands`` (also
+        ``/cmd@botname``) get their ``bot_command`` entity. Returns the message as the bot will see it."""
+        content: JSON = {"text": text}
+        if text.startswith("/") and len(text) > 1:
+            command = text.split(maxsplit=1)[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+        return self._user_post(content, user, chat, thread, reply_to, date)
+
+    def reply(self, to_message: Mapping[str, Any], text: str, user: User | None = None) -> JSON:
+        """The user replies to a message (in its chat and topic) with ``text``."""
+        return self.send_text(text, user, to_message["chat"]["id"], reply_to=to_message)
+
+    def send_photo(
+        self,
+        caption: str | None = None,
+        user: User | None = None,
+        chat: Chat | int | None = None,
+        *,
+        thread: int | None = None,
+        date: int | None = None,
+    ) -> JSON:
+        """The user sends a photo, optionally with a caption."""
+        file_id = f"photo-{next(self._file_ids)}"
+        sizes = [
+            {
+                "file_id": f"{file_id}-{w}",
+                "file_unique_id": f"u{file_id}-{w}",
+                "width": w,
+                "height": w,
+                "file_size": w * 40,
+            }
+            for w in (90, 800)
+        ]
+        content: JSON = {"photo": sizes} | ({"caption": caption} if caption else {})
+        return self._user_post(content, user, chat, thread, None, date)
+
+    def send_document(
+        self,
+        file_name: str = "document.txt",
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        user: User | None = None,
+        chat: Chat | int | None = None,
+        *,
+        thread: int | None = None,
+        date: int | None = None,
+    ) -> JSON:
+        """The user sends a document, optionally with a caption."""
+        file_id = f"document-{next(self._file_ids)}"
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": 1024,
+        }
+        content: JSON = {"document": document} | ({"caption": caption} if caption else {})
+        return self._user_post(content, user, chat, thread, None, date)
+
+    def edit_text(self, message: Mapping[str, Any], text: str) -> JSON:
+        """The user edits one of their text messages (an ``edited_message`` update)."""
+        stored = self.chat(message["chat"]["id"]).messages.get(message["message_id"])
+        if stored is None or stored["from"]["id"] == self.bot.id or "text" not in stored:
+            raise ValueError("only a user's visible text message can be edited")
+        stored.update(text=text, edit_date=self.now())
+        stored.pop("entities", None)
+        if text.startswith("/") and len(text) > 1:
+            stored["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+        self.inject({"edited_message": dict(stored)})
+        return dict(stored)
+
+    def press_button(
+        self,
+        message: Mapping[str, Any],
+        callback_data: str | None = None,
+        *,
+        text: str | None = None,
+        user: User | None = None,
+        check: bool = True,
+    ) -> JSON:
+        """The user presses an inline button of a bot message, found by ``callback_data`` or by its ``text``.
+
+        With ``check`` the button must be on the message as it is now (edits applied). Returns the
+        ``callback_query``; its id is open until the bot answers it.
+        """
+        chat = self.chat(message["chat"]["id"])
+        stored = chat.messages.get(message["message_id"])
+        if stored is None:
+            raise ValueError(f"message {message['message_id']} is no longer in chat {chat.id}")
+        buttons = [b for row in (stored.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+        button = next(
+            (b for b in buttons if callback_data in (None, b.get("callback_data")) and text in (None, b.get("text"))),
+            None,
+        )
+        if button is None and check:
+            labels = [(b.get("text"), b.get("callback_data")) for b in buttons]
+            raise ValueError(f"no button {callback_data or text!r} on the message; buttons: {labels}")
+        data = button.get("callback_data") if button else callback_data
+        user = user or (self.users[chat.id] if chat.type == "private" else self.default_user)
+        query_id = f"{self.bot.id}{next(self._query_ids):08d}"
+        query = {
+            "id": query_id,
+            "from": user.to_dict(),
+            "message": dict(stored),
+            "chat_instance": str(abs(chat.id) * 31 + 7),
+            "data": data,
+        }
+        self._open_queries.add(query_id)
+        self.inject({"callback_query": query})
+        return query
+
+    def create_topic(
+        self, chat: Chat | int, name: str, user: User | None = None, icon_color: int = TOPIC_COLORS[0]
+    ) -> int:
+        """A user (a staff member) creates a forum topic; returns its ``message_thread_id``."""
+        target = self.chat(chat)
+        topic = self.new_topic(target, name, icon_color, user or self.default_user)
+        self.inject({"message": dict(topic.created_message)})
+        return topic.thread_id
+
+    def _topic_event(self, chat: Chat | int, thread: int, user: User | None, key: str, closed: bool) -> JSON:
+        target = self.chat(chat)
+        topic = target.topics.get(thread)
+        if topic is None or topic.deleted:
+            raise ValueError(f"no topic {thread} in chat {target.id}")
+        topic.closed = closed
+        return self._user_post({key: {}}, user, target, thread)
+
+    def close_topic(self, chat: Chat | int, thread: int, user: User | None = None) -> JSON:
+        """A staff member closes a topic (a ``forum_topic_closed`` service message arrives)."""
+        return self._topic_event(chat, thread, user, "forum_topic_closed", closed=True)
+
+    def reopen_topic(self, chat: Chat | int, thread: int, user: User | None = None) -> JSON:
+        """A staff member reopens a topic (a ``forum_topic_reopened`` service message arrives)."""
+        return self._topic_event(chat, thread, user, "forum_topic_reopened", closed=False)
+
+    def delete_topic(self, chat: Chat | int, thread: int) -> None:
+        """A staff member deletes a topic with its messages; Telegram sends the bot no update for that."""
+        target = self.chat(chat)
+        self.remove_topic(target, target.topics[thread])

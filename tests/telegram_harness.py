@@ -1,0 +1,98 @@
+"""Run a real python-telegram-bot ``Application`` against the Bot API emulator, over its real HTTP stack.
+
+Usage in a test module::
+
+    from bot.sandbox.telegram_api import TelegramEmulator
+    from tests.telegram_harness import running_app
+
+    @pytest.fixture
+    async def api():
+        async with TelegramEmulator() as api:
+            yield api
+
+    async def test_start(api):
+        async with running_app(api, handlers=[CommandHandler("start", start)]):
+            api.send_text("/start")
+            reply = await api.next_action("sendMessage")
+
+``running_app(api, app=None, ...)`` builds an Application with ``configure(api, ApplicationBuilder())`` unless
+given one (e.g. the project's own ``build_application(...)`` pointed at ``api.base_url``), adds ``handlers``,
+registers an error handler that forwards handler exceptions to ``api.push_error`` (so ``next_action`` raises
+them at once instead of timing out), then runs it as ``run_polling`` would: ``initialize``, ``post_init``,
+``start``, ``updater.start_polling(poll_interval=0, timeout=1, allowed_updates=...)`` (default None: Telegram's
+default set, without ``chat_member`` updates, as a bare ``run_polling()``); on exit ``updater.stop``, ``stop``,
+``post_stop``, ``shutdown``, ``post_shutdown``. Stop the emulator after the app (the fixture above does).
+Both HTTP clients use ``trust_env=False`` so proxy variables can't divert calls to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
+from telegram.request import HTTPXRequest
+
+from bot.sandbox.telegram_api import TelegramEmulator
+
+
+def local_request(**kwargs: Any) -> HTTPXRequest:
+    """An ``HTTPXRequest`` that ignores proxy environment variables."""
+    return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
+
+
+def configure(api: TelegramEmulator, builder: ApplicationBuilder, token: str | None = None) -> ApplicationBuilder:
+    """Point a builder at the emulator: token, base URLs and proxy-free requests for both clients."""
+    return (
+        builder.token(token or api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.file_url)
+        .request(local_request())
+        .get_updates_request(local_request())
+    )
+
+
+@asynccontextmanager
+async def running_app(
+    api: TelegramEmulator,
+    app: Application[Any, Any, Any, Any, Any, Any] | None = None,
+    *,
+    handlers: Iterable[BaseHandler[Any, Any, Any]] = (),
+    errors_to_api: bool = True,
+    poll_timeout: float = 1.0,
+    allowed_updates: list[str] | None = None,
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """Run ``app`` (default: a bare one built for ``api``) with polling for the duration of the block."""
+    app = app or configure(api, ApplicationBuilder()).build()
+    for handler in handlers:
+        app.add_handler(handler)
+    if errors_to_api:
+
+        async def push_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+            if context.error is not None:
+                api.push_error(context.error)
+
+        app.add_error_handler(push_error)
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        try:
+            assert app.updater is not None, "running_app needs an Application with an Updater"
+            await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates)
+            try:
+                yield app
+            finally:
+                if app.updater.running:
+                    await app.updater.stop()
+        finally:
+            if app.running:
+                await app.stop()
+                if app.post_stop:
+                    await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -105,11 +105,13 @@ def _kraken_parse(reply: Any) -> dict[str, Any]:
     perms = result.get("permissions") or []
     if isinstance(perms, str):
         perms = [p.strip() for p in perms.split(",") if p.strip()]
-    window = result.get("nonce_window")
+    # HuFi reads snake_case; Kraken's API reference shows camelCase. Accept both.
+    window = result.get("nonce_window", result.get("nonceWindow"))
+    ips = result.get("ip_allowlist") or result.get("ipAllowlist") or result.get("ip_whitelist")
     return {
         "permissions": [str(p) for p in perms],
         "nonce_window": int(window) if isinstance(window, int | float | str) and str(window).isdigit() else None,
-        "ip_restricted": bool(result.get("ip_allowlist") or result.get("ip_whitelist")),
+        "ip_restricted": bool(ips),
     }
 
 

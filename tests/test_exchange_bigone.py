@@ -1,0 +1,189 @@
+"""BigONE: HuFi's three viewer endpoints through real ccxt against the fake BigONE (JWT HS256 auth)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from bot.diagnosis.model import Cause, Permission
+from bot.exchanges.catalog import get_spec
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.probes import KeyChecker
+from bot.exchanges.report import KeyCheckReport, ProbeStatus
+from bot.sandbox.exchanges.base import fixture_replies
+from bot.sandbox.exchanges.bigone import FakeBigone
+from tests.exchange_harness import all_granted, creds_of, running
+
+ACCOUNTS = "/api/v3/viewer/accounts"
+ADDRESS = "/api/v3/viewer/assets/ETH/address"
+TRADES = "/api/v3/viewer/trades"
+PLAN_PATHS = {ACCOUNTS, ADDRESS, TRADES}
+REPRODUCED = {"client_key_typo", "client_secret_typo", "client_clock_skew", "server_all"}
+FIXTURES = [
+    f
+    for f in fixture_replies()
+    if f["exchange"] == "bigone"
+    and (f["trigger"] in REPRODUCED or f["trigger"] == "server_endpoint" or f["cause"] == "no_deposit_address")
+]
+CURRENCIES = {"ETH": {"id": "ETH", "code": "ETH", "precision": 1e-8, "networks": {}}}
+
+
+def label(fixture: dict[str, Any]) -> str:
+    """What the bot has to find in the message: BigONE's code, the HTTP status of a gateway page, or ccxt's own
+    message when the reply carries no error (an empty address list)."""
+    body = fixture["body"] or ""
+    if body.lstrip().startswith("<"):
+        return str(fixture["http_status"])
+    code = json.loads(body).get("code")
+    return str(code) if code else str(fixture["observed_message"])
+
+
+def failed_alike(report: KeyCheckReport, error_type: str, code: str) -> None:
+    for outcome in report.outcomes.values():
+        assert outcome.status is ProbeStatus.FAILED, report.to_dict()
+        assert outcome.error_type == error_type, outcome
+        assert code in (outcome.error_message or ""), outcome.error_message
+
+
+@asynccontextmanager
+async def ccxt_client(checker: KeyChecker, creds: Credentials) -> AsyncIterator[Any]:
+    """A real ccxt bigone client from the checker's factory, with currencies set by hand (no public calls)."""
+    async with checker.factory.client(get_spec("bigone"), creds, markets=False) as client:
+        client.set_markets([], CURRENCIES)
+        yield client
+
+
+async def call(client: Any, method: str) -> Any:
+    if method == "fetch_deposit_address":
+        return await client.fetch_deposit_address("ETH")
+    return await client.fetch_balance()
+
+
+def claims_of(authorization: str) -> dict[str, Any]:
+    payload = authorization.removeprefix("Bearer ").split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        report = await checker.check("bigone", creds_of(account))
+        assert all_granted(report), report.to_dict()
+        assert {r.path for r in fake.requests} == PLAN_PATHS
+        (trades,) = fake.requests_to(TRADES)
+        assert trades.query == {"asset_pair_name": "ETH-USDT", "limit": "200"}
+        claims = claims_of(trades.headers["Authorization"])
+        assert (claims["type"], claims["sub"]) == ("OpenAPIV2", account.api_key)
+        assert claims["nonce"].isdigit() and len(claims["nonce"]) == 19  # nanoseconds
+
+
+@pytest.mark.parametrize("missing", list(Permission))
+async def test_each_missing_permission_fails_only_its_probe(missing: Permission) -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        account.revoke(missing)
+        report = await checker.check("bigone", creds_of(account))
+        assert report.missing == [missing]
+        failed = report.outcomes[missing]
+        assert failed.error_type == "PermissionDenied"
+        assert "10403" in (failed.error_message or "")
+
+
+@pytest.mark.parametrize("settings", [{}, {"deposit_chain": "Tron"}])
+async def test_no_ethereum_address_fails_only_the_deposit_probe(settings: dict[str, Any]) -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account(settings=settings)
+        if not settings:
+            account.deposit_address = None
+        report = await checker.check("bigone", creds_of(account))
+        assert report.missing == [Permission.VIEW_DEPOSIT_ADDRESS]
+        assert report.outcomes[Permission.VIEW_DEPOSIT_ADDRESS].diagnosis.cause is Cause.NO_DEPOSIT_ADDRESS  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f["id"] for f in FIXTURES])
+async def test_fixture_case_is_reproduced(fixture: dict[str, Any]) -> None:
+    trigger, method = fixture["trigger"], fixture["method"]
+    verb, path = fixture["endpoint"].split(" ", 1)
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        creds = creds_of(account)
+        if trigger == "client_clock_skew":
+            fake.clock_offset_ms = 600_000
+        elif trigger == "client_key_typo":
+            creds = creds_of(account, api_key=fake.new_api_key())
+        elif trigger == "client_secret_typo":
+            creds = creds_of(account, secret=fake.new_secret())
+        else:
+            route = fake.match_route(verb, path)
+            assert route is not None
+            fake.force(
+                body=fixture["body"],
+                status=fixture["http_status"],
+                path=route.path if trigger == "server_endpoint" else None,
+            )
+        # the fixture's own ccxt call, against its own endpoint
+        async with ccxt_client(checker, creds) as client:
+            with pytest.raises(Exception) as caught:  # the class is asserted below
+                await call(client, method)
+        assert type(caught.value).__name__ == fixture["ccxt_exception"]
+        assert label(fixture) in str(caught.value)
+        assert fake.requests_to(path)
+        if trigger == "server_endpoint" and path not in PLAN_PATHS:
+            return
+        # and through a real check (every fixture endpoint is one of HuFi's three)
+        report = await checker.check("bigone", creds)
+        if fixture["cause"] == "no_deposit_address":
+            assert report.missing == [Permission.VIEW_DEPOSIT_ADDRESS]  # our probe reads the list: no exception
+            assert report.outcomes[Permission.VIEW_DEPOSIT_ADDRESS].diagnosis.cause is Cause.NO_DEPOSIT_ADDRESS  # type: ignore[union-attr]
+        else:
+            failed_alike(report, fixture["ccxt_exception"], label(fixture))
+
+
+@pytest.mark.parametrize("case", ["key_typo", "other_secret", "expired", "clock_skew"])
+async def test_every_auth_failure_is_invalid_jwt(case: str) -> None:
+    async with running(FakeBigone, clock_offset_ms=600_000 if case == "clock_skew" else 0) as (fake, checker):
+        account = fake.add_account(expired=case == "expired")
+        changes = {"key_typo": {"api_key": fake.new_api_key()}, "other_secret": {"secret": fake.new_secret()}}
+        report = await checker.check("bigone", creds_of(account, **changes.get(case, {})))
+        failed_alike(report, "AuthenticationError", "40004")
+        assert "invalid jwt" in (report.outcomes[Permission.VIEW_ACCOUNT_BALANCE].error_message or "")
+
+
+async def test_ip_allow_list_fails_every_probe() -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account(ip_whitelist=("198.51.100.8",))
+        failed_alike(await checker.check("bigone", creds_of(account)), "PermissionDenied", "10403")
+
+
+async def test_maintenance_fails_every_probe_with_the_documented_reply() -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        fake.force("exchange_maintenance")
+        failed_alike(await checker.check("bigone", creds_of(account)), "ExchangeError", "10005")
+
+
+async def test_rate_limit_reply_is_rate_limit_exceeded() -> None:
+    async with running(FakeBigone, max_requests_per_second=1) as (fake, checker):
+        account = fake.add_account()
+        report = await checker.check("bigone", creds_of(account))
+        limited = [o for o in report.outcomes.values() if o.status is ProbeStatus.FAILED]
+        assert len(limited) == 2 and fake.over_limit == 2
+        assert all(o.error_type == "RateLimitExceeded" and "10429" in (o.error_message or "") for o in limited)
+
+
+async def test_endpoints_reflect_the_account() -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account(balances={"ETH": "2.5"}, trades=[{"id": 7, "asset_pair_name": "ETH-USDT"}])
+        async with ccxt_client(checker, creds_of(account)) as client:
+            accounts = await client.private_get_accounts()
+            address = await client.private_get_assets_asset_symbol_address({"asset_symbol": "ETH"})
+            trades = await client.private_get_trades({"asset_pair_name": "ETH-USDT", "limit": 200})
+        assert accounts == {"code": 0, "data": [{"asset_symbol": "ETH", "balance": "2.5", "locked_balance": "0"}]}
+        assert address["data"][0]["chain"] == "Ethereum"
+        assert address["data"][0]["value"] == account.deposit_address
+        assert trades["data"] == [{"id": 7, "asset_pair_name": "ETH-USDT"}]

@@ -121,7 +121,23 @@ CREATE INDEX rate_events_by_user ON rate_events (user_id, kind, at);
 CREATE INDEX rate_events_by_age ON rate_events (at);
 """
 
+V3_DRAFTS = """
+-- What a user has typed so far in the key flow (exchange, campaign type, API key), encrypted like the vault,
+-- so a restart in the middle of the flow resumes it without keeping anything in clear.
+CREATE TABLE drafts (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    exchange_id TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    nonce       BLOB    NOT NULL CHECK (length(nonce) = 12),
+    ciphertext  BLOB    NOT NULL,
+    expires_at  REAL    NOT NULL,
+    UNIQUE (user_id, exchange_id)
+);
+CREATE INDEX drafts_by_expiry ON drafts (expires_at);
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS)
 
 SCHEMA_VERSION = len(MIGRATIONS)

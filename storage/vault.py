@@ -37,6 +37,9 @@ _AD_VERSION = b"\x01"
 # A row is live while it has not expired and does not outlive the current TTL. Parameters: now, now + ttl.
 _LIVE = "expires_at > ? AND expires_at <= ?"
 
+#: Tables with the vault's shape: "vault" keeps keys for "check again", "drafts" keeps what a user typed so far.
+VAULT_TABLES = ("vault", "drafts")
+
 Clock = Callable[[], float]
 
 
@@ -151,7 +154,11 @@ class Vault:
         key: bytes,
         ttl_seconds: int = DEFAULT_VAULT_TTL_SECONDS,
         clock: Clock = time.time,
+        *,
+        table: str = "vault",
     ) -> None:
+        if table not in VAULT_TABLES:
+            raise ValueError(f"unknown vault table {table!r}")
         if len(key) != KEY_SIZE:
             raise VaultKeyError(f"the vault key must be {KEY_SIZE} bytes")
         if ttl_seconds < 0:
@@ -160,6 +167,7 @@ class Vault:
         self._aead = AESGCM(key)
         self.ttl_seconds = int(ttl_seconds)
         self._clock = clock
+        self._table = table
 
     def __repr__(self) -> str:
         return f"Vault(ttl_seconds={self.ttl_seconds})"
@@ -187,9 +195,9 @@ class Vault:
         ciphertext = self._aead.encrypt(nonce, plaintext, _associated_data(user_id, exchange_id))
         expires_at = self._clock() + self.ttl_seconds
         async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM vault WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id))
+            await tx.execute(f"DELETE FROM {self._table} WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id))
             await tx.execute(
-                "INSERT INTO vault (user_id, exchange_id, fingerprint, nonce, ciphertext, expires_at) "
+                f"INSERT INTO {self._table} (user_id, exchange_id, fingerprint, nonce, ciphertext, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, exchange_id, creds.fingerprint, nonce, ciphertext, expires_at),
             )
@@ -202,9 +210,9 @@ class Vault:
         """
         now = self._clock()
         await self._db.execute(
-            f"DELETE FROM vault WHERE user_id = ? AND NOT ({_LIVE})", (user_id, now, now + self.ttl_seconds)
+            f"DELETE FROM {self._table} WHERE user_id = ? AND NOT ({_LIVE})", (user_id, now, now + self.ttl_seconds)
         )
-        sql = f"SELECT id, exchange_id, nonce, ciphertext, expires_at FROM vault WHERE user_id = ? AND {_LIVE}"
+        sql = f"SELECT id, exchange_id, nonce, ciphertext, expires_at FROM {self._table} WHERE user_id = ? AND {_LIVE}"
         params: list[object] = [user_id, now, now + self.ttl_seconds]
         if exchange_id is not None:
             sql += " AND exchange_id = ?"
@@ -217,7 +225,7 @@ class Vault:
                 )
                 data = json.loads(plaintext)
             except (InvalidTag, ValueError):
-                await self._db.execute("DELETE FROM vault WHERE id = ?", (row["id"],))
+                await self._db.execute(f"DELETE FROM {self._table} WHERE id = ?", (row["id"],))
                 continue
             return StoredKey(
                 exchange_id=row["exchange_id"],
@@ -230,8 +238,10 @@ class Vault:
     async def wipe(self, user_id: int, exchange_id: str | None = None) -> int:
         """Delete the user's entries (for one exchange, or all); return how many were deleted."""
         if exchange_id is None:
-            return await self._db.execute("DELETE FROM vault WHERE user_id = ?", (user_id,))
-        return await self._db.execute("DELETE FROM vault WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id))
+            return await self._db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,))
+        return await self._db.execute(
+            f"DELETE FROM {self._table} WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id)
+        )
 
     async def wipe_expired(self) -> int:
         """Delete every expired entry (run at start-up and from a periodic job).
@@ -239,13 +249,15 @@ class Vault:
         Entries that would outlive the current TTL (it was lowered, or set to 0) count as expired.
         """
         now = self._clock()
-        return await self._db.execute(f"DELETE FROM vault WHERE NOT ({_LIVE})", (now, now + self.ttl_seconds))
+        return await self._db.execute(f"DELETE FROM {self._table} WHERE NOT ({_LIVE})", (now, now + self.ttl_seconds))
 
     async def wipe_all(self) -> int:
         """Delete every entry (e.g. when the vault is disabled or the key changed)."""
-        return await self._db.execute("DELETE FROM vault")
+        return await self._db.execute(f"DELETE FROM {self._table}")
 
     async def count_active(self) -> int:
         """How many live entries there are, for /status."""
         now = self._clock()
-        return int(await self._db.fetchval(f"SELECT COUNT(*) FROM vault WHERE {_LIVE}", (now, now + self.ttl_seconds)))
+        return int(
+            await self._db.fetchval(f"SELECT COUNT(*) FROM {self._table} WHERE {_LIVE}", (now, now + self.ttl_seconds))
+        )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
+
+# PTB 22 warns when it builds a RetryAfter unless durations are timedeltas; the suite runs with warnings as errors.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 _ALLOWED_HOSTS = {"127.0.0.1", "localhost", "::1", None}
 

@@ -77,7 +77,7 @@ class ExchangeSpec:
     deposit_params: Mapping[str, object] = field(default_factory=dict)
     trades: TradesProbe = field(default_factory=TradesProbe)
     #: requests per second we allow ourselves towards this exchange, for all checks together
-    rate_limit_per_second: float = 10.0
+    rate_limit_per_second: float = 10.0  # roughly the exchange's per-IP limit for private calls
     website: str = ""
     api_management_url: str = ""
     #: for a DEX: how the user connects instead of a key
@@ -115,7 +115,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         extra_credentials=(BITMART_MEMO,),
         deposit_params={"network": "ETH"},
         trades=TradesProbe(limit=200, params={"endTime": "now_ms-1"}),
-        rate_limit_per_second=8,
+        rate_limit_per_second=10,
         website="https://www.bitmart.com",
         api_management_url="https://www.bitmart.com/api-config/en-US",
     ),
@@ -124,7 +124,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         "Bybit",
         True,
         trades=TradesProbe(limit=100, params={"endTime": "now_ms-1"}),
-        rate_limit_per_second=10,
+        rate_limit_per_second=20,
         website="https://www.bybit.com",
         api_management_url="https://www.bybit.com/app/user/api-management",
     ),
@@ -134,7 +134,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         True,
         deposit_params={"network": "ERC20"},
         trades=TradesProbe(limit=250, params={"to": "now_s+1", "page": 1}),
-        rate_limit_per_second=10,
+        rate_limit_per_second=20,
         website="https://www.gate.com",
         api_management_url="https://www.gate.com/myaccount/api_key_manage",
     ),
@@ -152,7 +152,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         "Kraken",
         True,
         check_style=CheckStyle.KRAKEN_KEY_INFO,
-        rate_limit_per_second=1,
+        rate_limit_per_second=5,
         website="https://www.kraken.com",
         api_management_url="https://pro.kraken.com/app/settings/api",
     ),
@@ -162,7 +162,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         True,
         check_style=CheckStyle.KUCOIN_KEY_INFO,
         extra_credentials=(KUCOIN_PASSPHRASE,),
-        rate_limit_per_second=10,
+        rate_limit_per_second=20,
         website="https://www.kucoin.com",
         api_management_url="https://www.kucoin.com/account/api",
     ),
@@ -171,7 +171,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         "MEXC",
         True,
         trades=TradesProbe(limit=100, params={"until": "now_ms-1"}),
-        rate_limit_per_second=10,
+        rate_limit_per_second=20,
         website="https://www.mexc.com",
         api_management_url="https://www.mexc.com/user/openapi",
     ),
@@ -208,7 +208,7 @@ _SPECS: tuple[ExchangeSpec, ...] = (
         "Binance",
         False,
         trades=TradesProbe(limit=100, params={"until": "now_ms-1"}),
-        rate_limit_per_second=10,
+        rate_limit_per_second=20,
         website="https://www.binance.com",
         api_management_url="https://www.binance.com/en/my/settings/api-management",
     ),

@@ -36,7 +36,11 @@ CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     "bitget": {"fetchMarkets": {"types": ["spot"]}},
     "gate": {"fetchMarkets": {"types": ["spot"]}},
     "kucoin": {"fetchMarkets": {"types": ["spot"]}},
-    "htx": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
+    "htx": {
+        "fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}},
+        # fetch_currencies fills these network maps; share them with every client (deposit addresses need them)
+        "marketHelperProps": ["networkNamesByChainIds", "networkChainIdsByNames"],
+    },
     "xt": {"fetchMarkets": {"types": ["spot"]}},
 }
 
@@ -47,9 +51,12 @@ class RequestLimiter:
     Requests are spaced evenly (a leaky bucket with a small burst), in arrival order.
     """
 
-    def __init__(self, rate_per_second: float, burst: int = 5, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate_per_second: float, burst: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
-        self.burst = max(1, burst)
+        # Default burst: one second's worth, so a single check (up to ~10 requests) never waits.
+        self.burst = max(1, burst if burst is not None else int(rate_per_second))
         self._clock = clock
         self._next_free = 0.0
         self._lock = asyncio.Lock()

@@ -207,7 +207,12 @@ class FakeExchange:
         candidates = [
             f
             for f in fixture_replies()
-            if f["exchange"] == self.exchange_id and f["cause"] == cause and f["body"] and f["cause"] != "ok"
+            if f["exchange"] == self.exchange_id
+            and f["cause"] == cause
+            and f["body"]
+            and f["cause"] != "ok"
+            # network faults have no reply to replay (a timeout fixture's "{}" would read as success)
+            and f.get("trigger") not in ("server_slow", "network_refused")
         ]
         quality = {"observed": 0, "documented": 1, "uncertain": 2, "generic": 3}
         candidates.sort(key=lambda f: (f["method"] != wanted_method, quality.get(f.get("body_quality"), 4)))

@@ -2,6 +2,7 @@
 
 from bot.diagnosis.classify import classify_error, classify_result, diagnose_report
 from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
+from bot.diagnosis.parse import extract_echoed_ip
 from bot.diagnosis.precheck import precheck
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "classify_error",
     "classify_result",
     "diagnose_report",
+    "extract_echoed_ip",
     "precheck",
 ]

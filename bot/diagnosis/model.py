@@ -39,6 +39,9 @@ class Cause(StrEnum):
     ACCOUNT_RESTRICTED = "account_restricted"
     DEMO_KEY = "demo_key"
     NO_KEY_NEEDED = "no_key_needed"
+    # The check itself could not judge the key (a client-side bug, a probe misconfiguration, a location block of
+    # the checking server): nothing for the user to change in the key; retry later or hand it to support.
+    CHECK_FAILED = "check_failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,229 @@
+"""Turn a diagnosis into steps, titles and questions, from the text tables in `bot.advice.texts`."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.advice.exchanges import deposit_network, permission_names
+from bot.advice.model import Answer, Question, Step
+from bot.advice.texts import DEFAULT_LANGUAGE, lookup
+from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
+from bot.exchanges.catalog import CATALOG
+from bot.security import redact
+
+#: HuFi's troubleshooting order (docs "can't connect exchange API key"): general issues first, then permissions,
+#: typo, secret of another key, expiry, IP allow-list, deposit address; then what HuFi's page doesn't cover.
+HUFI_ORDER: tuple[Cause, ...] = (
+    Cause.EXCHANGE_UNREACHABLE,
+    Cause.EXCHANGE_MAINTENANCE,
+    Cause.RATE_LIMITED,
+    Cause.CLOCK_SKEW,
+    Cause.CHECK_FAILED,
+    Cause.PERMISSION_MISSING,
+    Cause.INCOMPLETE_CREDENTIALS,
+    Cause.MALFORMED_CREDENTIALS,
+    Cause.KEY_SECRET_SWAPPED,
+    Cause.KEY_INVALID,
+    Cause.SECRET_MISMATCH,
+    Cause.PASSPHRASE_WRONG,
+    Cause.KEY_EXPIRED,
+    Cause.IP_NOT_WHITELISTED,
+    Cause.NO_DEPOSIT_ADDRESS,
+    Cause.NONCE_WINDOW,
+    Cause.NONCE_REUSED,
+    Cause.DEMO_KEY,
+    Cause.ACCOUNT_RESTRICTED,
+    Cause.NO_KEY_NEEDED,
+    Cause.UNKNOWN,
+    Cause.OK,
+)
+_ORDER = {c: i for i, c in enumerate(HUFI_ORDER)}
+#: Causes a question never offers: they are not something the user can tell us about.
+_NOT_ASKABLE = frozenset({Cause.OK, Cause.UNKNOWN, Cause.CHECK_FAILED, Cause.NO_KEY_NEEDED})
+_PERM_WHAT = {
+    Permission.VIEW_ACCOUNT_BALANCE: "perm_balance",
+    Permission.VIEW_DEPOSIT_ADDRESS: "perm_deposit",
+    Permission.VIEW_SPOT_TRADING_HISTORY: "perm_trades",
+}
+
+
+class _Fill(dict[str, str]):
+    """Leaves unknown placeholders as they are instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: object, ctx: dict[str, str]) -> str:
+    if not isinstance(template, str):
+        return ""
+    try:
+        return template.format_map(_Fill(ctx))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+def _exchange(exchange_id: object) -> str:
+    try:
+        return str(exchange_id or "").strip().lower()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _valid_ips(outbound_ips: Iterable[object]) -> list[str]:
+    ips: list[str] = []
+    for raw in outbound_ips or ():
+        try:
+            ip = str(ipaddress.ip_address(str(raw).strip()))
+        except ValueError:
+            try:
+                ip = str(ipaddress.ip_network(str(raw).strip(), strict=False))
+            except ValueError:
+                continue
+        if ip not in ips:
+            ips.append(ip)
+    return ips
+
+
+def exchange_permission_names(exchange_id: str) -> dict[Permission, str]:
+    """What each HuFi permission's checkbox is called on `exchange_id` (generic wording where unknown)."""
+    return permission_names(_exchange(exchange_id))
+
+
+def _permission_list(exchange: str, language: str, wanted: Sequence[Permission]) -> str:
+    """E.g. "Enable Reading (balances, deposit address and trade history)"."""
+    phrases = lookup(language, "phrases")
+    names = permission_names(exchange)
+    groups: dict[str, list[str]] = {}
+    for perm in wanted:
+        groups.setdefault(names[perm], []).append(phrases[_PERM_WHAT[perm]])
+    joiner = phrases["list_and"]
+    items = []
+    for name, whats in groups.items():
+        what = whats[0] if len(whats) == 1 else ", ".join(whats[:-1]) + joiner + whats[-1]
+        items.append(_fmt(phrases["perm_item"], {"name": name, "what": what}))
+    return phrases["perm_join"].join(items)
+
+
+def _context(
+    exchange: str,
+    language: str,
+    outbound_ips: Iterable[object] = (),
+    missing: Iterable[Permission] | None = None,
+) -> dict[str, str]:
+    phrases = lookup(language, "phrases")
+    spec = CATALOG.get(exchange)
+    name = spec.display_name if spec is not None else (exchange or "the exchange")
+    url = spec.api_management_url if spec is not None else ""
+    api_page = _fmt(phrases["api_page_url" if url else "api_page"], {"exchange": name, "url": url})
+    wanted = [p for p in Permission if missing is None or p in set(missing)] or list(Permission)
+    labels = [c.label for c in spec.extra_credentials] if spec is not None else []
+    ips = _valid_ips(outbound_ips)
+    names = permission_names(exchange)
+    ctx = {
+        "exchange": name,
+        "api_page": api_page,
+        "api_page_short": _fmt(phrases["api_page_short"], {"exchange": name}),
+        "perm_balance": names[Permission.VIEW_ACCOUNT_BALANCE],
+        "perm_deposit": names[Permission.VIEW_DEPOSIT_ADDRESS],
+        "perm_trades": names[Permission.VIEW_SPOT_TRADING_HISTORY],
+        "perm_list": _permission_list(exchange, language, wanted),
+        "passphrase_label": labels[0] if labels else phrases["passphrase"],
+        "extra_needed": "".join(_fmt(phrases["extra_needed"], {"label": label}) for label in labels),
+        "deposit_network": deposit_network(exchange),
+        "ips_text": _fmt(phrases["ips_known"], {"ips": ", ".join(ips)}) if ips else phrases["ips_unknown"],
+        "connect_hint": (spec.connect_hint if spec is not None else "") or phrases["default_connect_hint"],
+    }
+    return ctx
+
+
+def cause_title(cause: Cause | str, language: str = DEFAULT_LANGUAGE, *, exchange_id: str = "") -> str:
+    """A one-line human name for `cause`, e.g. "The API key was not recognised"."""
+    try:
+        key = Cause(str(cause)).value
+    except ValueError:
+        key = Cause.UNKNOWN.value
+    title = lookup(language, "titles", key) or lookup(language, "titles", Cause.UNKNOWN.value)
+    return redact(_fmt(title, _context(_exchange(exchange_id), language)))
+
+
+def qualifying_campaigns(granted: Iterable[Permission]) -> list[CampaignType]:
+    """The HuFi campaign types a key with these permissions can join."""
+    have = set(granted)
+    return [ct for ct in CampaignType if CAMPAIGN_PERMISSIONS[ct] <= have]
+
+
+def _campaign_step(language: str, granted: Iterable[Permission]) -> Step:
+    phrases = lookup(language, "phrases")
+    types = qualifying_campaigns(granted)
+    if len(types) == len(CampaignType):
+        text = phrases["campaigns_all"]
+    elif types:
+        names = [lookup(language, "campaign_names", ct.value) or ct.value for ct in types]
+        text = _fmt(phrases["campaigns_some"], {"campaigns": ", ".join(names)})
+    else:
+        text = phrases["campaigns_none"]
+    return Step(phrases["campaigns_title"], text)
+
+
+def steps_for(
+    diagnosis: Diagnosis | None,
+    exchange_id: str,
+    *,
+    outbound_ips: Sequence[str] = (),
+    language: str = DEFAULT_LANGUAGE,
+    granted: Iterable[Permission] | None = None,
+    missing: Iterable[Permission] | None = None,
+) -> list[Step]:
+    """What to do about `diagnosis` on `exchange_id`, in order.
+
+    The primary cause's steps come first, then one step per alternative (in HuFi's troubleshooting order), then,
+    when `granted` is given, which campaign types the key already qualifies for, and last "check again".
+    `outbound_ips` are the addresses HuFi connects from (for keys with an IP allow-list); `missing` narrows the
+    permission list to what failed.
+    """
+    cause = diagnosis.cause if isinstance(diagnosis, Diagnosis) else Cause.OK
+    exchange = _exchange(exchange_id)
+    missing_list = list(missing) if missing is not None else None
+    ctx = _context(exchange, language, outbound_ips, missing_list)
+    table = lookup(language, "steps", cause.value) or lookup(language, "steps", Cause.UNKNOWN.value)
+    raw = table.get(exchange) or table.get("default") or []
+    steps = [Step(_fmt(title, ctx), _fmt(text, ctx)) for title, text in raw]
+
+    alternatives = diagnosis.alternatives if isinstance(diagnosis, Diagnosis) else ()
+    phrases = lookup(language, "phrases")
+    for alt in sorted(set(alternatives) - {cause}, key=lambda c: _ORDER.get(c, len(_ORDER))):
+        title = _fmt(phrases["if_not"], {"title": cause_title(alt, language, exchange_id=exchange)})
+        steps.append(Step(title, _fmt(lookup(language, "summaries", alt.value), ctx)))
+    if granted is not None:
+        steps.append(_campaign_step(language, granted))
+    if cause not in (Cause.OK, Cause.NO_KEY_NEEDED):
+        steps.append(Step(phrases["recheck_title"], phrases["recheck_text"]))
+    return [Step(redact(s.title), redact(s.text)) for s in steps if s.title.strip() and s.text.strip()]
+
+
+def question_for(diagnosis: Diagnosis | None, exchange_id: str, language: str = DEFAULT_LANGUAGE) -> Question | None:
+    """A question whose answer settles an ambiguous diagnosis, or None when there is nothing to ask."""
+    if not isinstance(diagnosis, Diagnosis) or not diagnosis.alternatives:
+        return None
+    cands = [c for c in (diagnosis.cause, *diagnosis.alternatives) if c not in _NOT_ASKABLE]
+    if len(cands) < 2:
+        return None
+    questions: list[dict[str, Any]] = lookup(language, "questions") or []
+    by_pair = {frozenset(q["about"]): q for q in questions}
+    pairs = [(cands[0], c) for c in cands[1:]] + [(a, b) for i, a in enumerate(cands) for b in cands[i + 1 :]]
+    exchange = _exchange(exchange_id)
+    ctx = _context(exchange, language)
+    for a, b in pairs:
+        q = by_pair.get(frozenset({a.value, b.value}))
+        if q is None:
+            continue
+        answers = []
+        for label, target in q["answers"]:
+            cause = cands[0] if target == "primary" else Cause(target)
+            answers.append(Answer(redact(_fmt(label, ctx)), cause))
+        if 2 <= len(answers) <= 4:
+            return Question(q["key"], redact(_fmt(q["text"], ctx)), tuple(answers))
+    return None

@@ -1,0 +1,184 @@
+"""Checks before any request: each rule has its own cause and code, and no detail repeats a credential."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import string
+import uuid
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.diagnosis import Cause, precheck
+from bot.exchanges.catalog import CATALOG, cex_ids
+from bot.exchanges.credentials import Credentials
+
+
+def hexs(n: int) -> str:
+    return secrets.token_hex(n)[:n]
+
+
+def alnum(n: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+def b64(nbytes: int) -> str:
+    return base64.b64encode(secrets.token_bytes(nbytes)).decode()
+
+
+PEM = "\n".join(
+    [
+        "-----BEGIN PRIVATE KEY-----",
+        "MC4CAQAwBQYDK2VwBCIEIGkpz8vR0bz3w1gFZbq0d7yHkZ2Vt1h0X8r3Zb0",
+        "-----END PRIVATE KEY-----",
+    ]
+)
+
+MAL = Cause.MALFORMED_CREDENTIALS
+INC = Cause.INCOMPLETE_CREDENTIALS
+SWAP = Cause.KEY_SECRET_SWAPPED
+
+#: A plausible good credential set per exchange (shapes as issued).
+GOOD: dict[str, Credentials] = {
+    "binance": Credentials(alnum(64), alnum(64)),
+    "okx": Credentials(str(uuid.uuid4()), hexs(32).upper(), "Passphrase1"),
+    "kucoin": Credentials(hexs(24), str(uuid.uuid4()), "passphrase7"),
+    "bitget": Credentials("bg_" + hexs(32), hexs(64), "passphrase"),
+    "gate": Credentials(hexs(32), hexs(64)),
+    "mexc": Credentials("mx0vgl" + alnum(26), hexs(32)),
+    "bybit": Credentials(alnum(18), alnum(36)),
+    "kraken": Credentials(b64(42), b64(64)),
+    "htx": Credentials(f"{hexs(8)}-{hexs(8)}-{hexs(8)}-{hexs(5)}", f"{hexs(8)}-{hexs(8)}-{hexs(8)}-{hexs(5)}"),
+    "xt": Credentials(str(uuid.uuid4()), hexs(40)),
+    "bigone": Credentials(str(uuid.uuid4()), alnum(64)),
+    "bitmart": Credentials(hexs(40), hexs(64), memo="my memo 1"),
+}
+
+
+def assert_no_credential(detail: str, creds: Credentials) -> None:
+    for value in creds.secrets():
+        for part in {value, value.strip()} - {""}:
+            assert part not in detail
+
+
+def test_every_cex_has_a_good_example() -> None:
+    assert set(cex_ids()) == set(GOOD)
+
+
+@pytest.mark.parametrize("exchange", sorted(GOOD))
+def test_good_credentials_pass(exchange: str) -> None:
+    assert precheck(CATALOG[exchange], GOOD[exchange]) is None
+
+
+@pytest.mark.parametrize("exchange", sorted(GOOD))
+def test_surrounding_whitespace_is_trimmed_not_rejected(exchange: str) -> None:
+    c = GOOD[exchange]
+    padded = Credentials(f"  {c.api_key}\n", f"\t{c.secret} ", c.passphrase, c.memo)
+    assert precheck(CATALOG[exchange], padded) is None
+
+
+def test_pem_secrets_allowed_where_the_exchange_accepts_them() -> None:
+    assert precheck(CATALOG["binance"], Credentials(alnum(64), PEM)) is None
+    assert precheck(CATALOG["bybit"], Credentials(alnum(18), PEM)) is None
+    d = precheck(CATALOG["okx"], Credentials(str(uuid.uuid4()), PEM, "pw"))
+    assert d is not None and d.code == "secret_pem_unsupported"
+
+
+@pytest.mark.parametrize(
+    ("exchange", "creds", "cause", "code"),
+    [
+        ("gate", Credentials("", hexs(64)), INC, "api_key_missing"),
+        ("gate", Credentials(hexs(32), "   "), INC, "secret_missing"),
+        ("okx", Credentials(str(uuid.uuid4()), hexs(32), None), INC, "passphrase_missing"),
+        ("kucoin", Credentials(hexs(24), str(uuid.uuid4()), "  "), INC, "passphrase_missing"),
+        ("bitmart", Credentials(hexs(40), hexs(64)), INC, "memo_missing"),
+        ("gate", Credentials(hexs(16) + " " + hexs(16), hexs(64)), MAL, "whitespace_inside"),
+        ("gate", Credentials(hexs(32), hexs(32) + "\n" + hexs(32)), MAL, "whitespace_inside"),
+        (
+            "okx",
+            Credentials(str(uuid.uuid4()), hexs(32), "pass word"),
+            MAL,
+            "whitespace_inside",
+        ),
+        ("bitmart", Credentials(hexs(40), hexs(64), memo="a\nb"), MAL, "whitespace_inside"),
+        (
+            "kucoin",
+            Credentials(hexs(24), str(uuid.uuid4()), "abc12"),
+            MAL,
+            "passphrase_too_short",
+        ),
+        ("gate", Credentials("k" * 201, hexs(64)), MAL, "api_key_too_long"),
+        ("binance", Credentials("A" * 64, "A" * 64), SWAP, "key_equals_secret"),
+        ("okx", Credentials(hexs(32), str(uuid.uuid4()), "pw"), SWAP, "key_secret_swapped"),
+        (
+            "kucoin",
+            Credentials(str(uuid.uuid4()), hexs(24), "passphrase"),
+            SWAP,
+            "key_secret_swapped",
+        ),
+        ("gate", Credentials(hexs(64), hexs(32)), SWAP, "key_secret_swapped"),
+        ("kraken", Credentials(b64(64), b64(42)), SWAP, "key_secret_swapped"),
+        ("mexc", Credentials(hexs(32), "mx0vgl" + alnum(26)), SWAP, "key_secret_swapped"),
+        ("gate", Credentials(hexs(6) + "****" + hexs(6), hexs(64)), MAL, "masked_value"),
+        ("binance", Credentials(alnum(64), alnum(20) + "…"), MAL, "masked_value"),
+        ("binance", Credentials(alnum(63) + "я", alnum(64)), MAL, "unexpected_characters"),
+        ("binance", Credentials(alnum(63) + "\u200b", alnum(64)), MAL, "unexpected_characters"),
+        ("kraken", Credentials(b64(42), b64(64)[:-1]), MAL, "secret_not_base64"),
+        ("kraken", Credentials(b64(42), b64(64)[:-4] + "!!!!"), MAL, "secret_not_base64"),
+        ("gate", Credentials(hexs(31) + "z", hexs(64)), MAL, "key_alphabet"),
+        ("okx", Credentials(str(uuid.uuid4()), hexs(31) + "g", "pw"), MAL, "secret_alphabet"),
+        ("binance", Credentials(alnum(63), alnum(64)), MAL, "key_length"),
+        ("kucoin", Credentials(hexs(23), str(uuid.uuid4()), "passphrase"), MAL, "key_length"),
+        ("htx", Credentials("abc-def", f"{hexs(8)}-{hexs(8)}"), MAL, "key_length"),
+        ("okx", Credentials(str(uuid.uuid4()), hexs(32), "P" + hexs(31)), None, None),
+    ],
+)
+def test_rules(exchange: str, creds: Credentials, cause: Cause | None, code: str | None) -> None:
+    d = precheck(CATALOG[exchange], creds)
+    if cause is None:
+        assert d is None
+        return
+    assert d is not None, "expected a diagnosis"
+    assert (d.cause, d.code) == (cause, code), d
+    assert d.detail
+    assert_no_credential(d.detail, creds)
+
+
+def test_passphrase_pasted_as_secret() -> None:
+    key, secret = str(uuid.uuid4()), hexs(32)
+    d = precheck(CATALOG["okx"], Credentials(key, secret, secret))
+    assert d is not None and d.cause is Cause.PASSPHRASE_WRONG and d.code == "passphrase_equals_secret"
+    assert secret not in d.detail
+
+
+def test_dex_needs_no_key() -> None:
+    d = precheck(CATALOG["hyperliquid"], Credentials("", ""))
+    assert d is not None and d.cause is Cause.NO_KEY_NEEDED
+
+
+def test_unsure_exchanges_are_not_rejected_on_shape() -> None:
+    # xt, bigone, htx, bitmart: only the alphabet and a minimum length are known; odd but plausible shapes pass.
+    for exchange in ("xt", "bigone", "htx", "bitmart"):
+        creds = Credentials(alnum(30), alnum(50), memo="m" if exchange == "bitmart" else None)
+        assert precheck(CATALOG[exchange], creds) is None, exchange
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    exchange=st.sampled_from(sorted(GOOD)),
+    # "§7" never appears in a detail, so a hit can only be the credential itself.
+    key=st.text(min_size=6, max_size=80).map(lambda s: s + "§7"),
+    secret=st.text(min_size=6, max_size=120).map(lambda s: "§7" + s),
+    extra=st.one_of(st.none(), st.text(min_size=6, max_size=40).map(lambda s: s[:3] + "§7" + s[3:])),
+)
+def test_no_detail_ever_contains_a_credential(exchange: str, key: str, secret: str, extra: str | None) -> None:
+    creds = Credentials(key, secret, passphrase=extra, memo=extra)
+    d = precheck(CATALOG[exchange], creds)
+    if d is None:
+        return
+    for value in (key, secret, extra):
+        if value and value.strip() and len(value.strip()) >= 8:
+            assert value.strip() not in d.detail
+            assert value.strip() not in (d.code or "")

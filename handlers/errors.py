@@ -1,0 +1,66 @@
+"""The one error handler, and the answers to anything the other handlers don't take."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.security import redact
+from handlers.common import safe_send
+from handlers.texts import t
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4000
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a redacted summary (never the update's content) and tell the user something went wrong."""
+    error = context.error
+    handler = getattr(getattr(context, "_handler", None), "callback", None)
+    log.error(
+        "handler error: update=%s handler=%s error=%s: %s",
+        getattr(update, "update_id", None),
+        getattr(handler, "__name__", "?"),
+        type(error).__name__,
+        redact(error)[:300],
+    )
+    if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":
+        await safe_send(update.effective_chat.send_message, t("error"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(t("unknown_command"))
+
+
+async def other_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None
+    too_long = len(message.text or "") > MAX_TEXT
+    await message.chat.send_message(t("too_long" if too_long else "unknown_input"))
+
+
+async def other_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(t("media_hint"))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer(t("stale_button")[:190], show_alert=False)
+
+
+def fallback_handlers() -> list[Any]:
+    """Handlers for the last group: private-chat leftovers and stale buttons."""
+
+    private_new = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    return [
+        MessageHandler(private_new & filters.COMMAND, unknown_command),
+        MessageHandler(private_new & filters.TEXT, other_text),
+        MessageHandler(private_new & ~filters.TEXT, other_media),
+        CallbackQueryHandler(stale_button),
+    ]

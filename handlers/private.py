@@ -1,0 +1,411 @@
+"""The private chat: /start, /help, the key flow, the verdict with its steps, check again, forget."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import Services, services_of
+from bot.checks import RateLimited
+from bot.diagnosis.model import CampaignType, Cause
+from bot.exchanges.catalog import CATALOG, get_spec
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.report import KeyCheckReport
+from bot.secret_scan import single_value, split_pair
+from handlers.common import delete_secret_message, safe_edit, safe_send
+from handlers.render import (
+    campaign_keyboard,
+    esc,
+    exchange_keyboard,
+    progress_text,
+    question_keyboard,
+    result_keyboard,
+    verdict_text,
+)
+from handlers.texts import t
+
+log = logging.getLogger(__name__)
+
+EXCHANGE, CAMPAIGN, KEY, SECRET, EXTRA = "exchange", "campaign", "key", "secret", "extra"
+END = ConversationHandler.END
+PRIVATE = filters.ChatType.PRIVATE
+ANSWER = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & PRIVATE
+
+
+# -- commands ------------------------------------------------------------------------------------------------------
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet the user and offer the key check."""
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    await services_of(context).users.upsert(user.id, user.first_name, user.username, user.language_code)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data="check")]])
+    await update.effective_chat.send_message(t("welcome", name=esc(user.first_name)), reply_markup=keyboard)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot does and which commands it knows."""
+    services = services_of(context)
+    minutes = services.settings.key_retention_minutes
+    assert update.effective_chat is not None
+    text = t("help", minutes=minutes) if minutes else t("help_no_keep")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data="check")]])
+    await update.effective_chat.send_message(text, reply_markup=keyboard)
+
+
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Wipe every key and draft kept for this user (/forget and the "Forget my key" button)."""
+    services = services_of(context)
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    wiped = await services.vault.wipe(user.id) + await services.drafts.wipe(user.id)
+    await update.effective_chat.send_message(t("forgot") if wiped else t("forgot_nothing"))
+
+
+async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(t("nothing_to_cancel"))
+
+
+# -- the key flow --------------------------------------------------------------------------------------------------
+async def _admit(update: Update, services: Services) -> bool:
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    if await services.bans.is_banned(user.id):
+        await update.effective_chat.send_message(t("banned", contact=services.settings.support_contact))
+        return False
+    try:
+        await services.check_service.admit(user.id)
+    except RateLimited as limited:
+        await update.effective_chat.send_message(
+            t("rate_limited", limit=services.check_service.checks_per_hour, minutes=limited.minutes)
+        )
+        return False
+    return True
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """/check or the "Check a key" button: pick the exchange."""
+    services = services_of(context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
+    if not await _admit(update, services):
+        return END
+    await services.drafts.wipe(user.id)
+    enabled = services.extras.get("enabled_exchanges")
+    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
+    return EXCHANGE
+
+
+async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    await query.answer()
+    exchange_id = query.data.partition(":")[2]
+    spec = CATALOG.get(exchange_id)
+    if spec is None:
+        await safe_edit(query.message, t("stale_button"))  # type: ignore[arg-type]
+        return END
+    if not spec.needs_key:
+        await safe_edit(query.message, t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))  # type: ignore[arg-type]
+        return END
+    await _save_draft(services_of(context), update.effective_user.id, spec.id, None, Credentials("", ""))
+    await safe_edit(query.message, t("pick_campaign"), reply_markup=campaign_keyboard())  # type: ignore[arg-type]
+    return CAMPAIGN
+
+
+async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    await query.answer()
+    services = services_of(context)
+    draft = await services.drafts.get(update.effective_user.id)
+    if draft is None:
+        await safe_edit(query.message, t("draft_lost"))  # type: ignore[arg-type]
+        return END
+    value = query.data.partition(":")[2]
+    campaign = value if value in CampaignType.__members__ else None
+    await _save_draft(services, update.effective_user.id, draft.exchange_id, campaign, Credentials("", ""))
+    name = CATALOG[draft.exchange_id].display_name
+    await safe_edit(query.message, t("ask_key", exchange=esc(name)))  # type: ignore[arg-type]
+    return KEY
+
+
+async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """The "Use another key" button: same exchange, ask for the key again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    await query.answer()
+    services = services_of(context)
+    spec = CATALOG.get(query.data.partition(":")[2])
+    if spec is None or not spec.needs_key:
+        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        return END
+    if not await _admit(update, services):
+        return END
+    await services.vault.wipe(update.effective_user.id, spec.id)
+    await _save_draft(services, update.effective_user.id, spec.id, None, Credentials("", ""))
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(t("ask_key", exchange=esc(spec.display_name)))
+    return KEY
+
+
+async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    text = message.text or ""
+    await delete_secret_message(message, context, "what_key")
+    services = services_of(context)
+    draft = await services.drafts.get(update.effective_user.id)
+    if draft is None:
+        await message.chat.send_message(t("draft_lost"))
+        return END
+    spec = get_spec(draft.exchange_id)
+    pair = split_pair(text)
+    creds = Credentials(pair[0], pair[1]) if pair else Credentials(single_value(text), "")
+    if not pair:
+        await _save_draft(services, update.effective_user.id, spec.id, draft.campaign_type, creds)
+        await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)))
+        return SECRET
+    return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
+
+
+async def got_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    text = message.text or ""
+    await delete_secret_message(message, context, "what_secret")
+    draft = await services_of(context).drafts.get(update.effective_user.id)
+    if draft is None or not draft.credentials.api_key:
+        await message.chat.send_message(t("draft_lost"))
+        return END
+    creds = Credentials(draft.credentials.api_key, single_value(text))
+    return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
+
+
+async def _after_secret(
+    update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials
+) -> str | int:
+    spec = get_spec(exchange_id)
+    assert update.effective_user is not None and update.effective_chat is not None
+    if spec.extra_credentials:
+        extra = spec.extra_credentials[0]
+        await _save_draft(services_of(context), update.effective_user.id, exchange_id, campaign, creds)
+        await update.effective_chat.send_message(
+            t("ask_extra", exchange=esc(spec.display_name), label=esc(extra.label))
+        )
+        return EXTRA
+    await _finish(update, context, exchange_id, campaign, creds)
+    return END
+
+
+async def got_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    text = message.text or ""
+    await delete_secret_message(message, context, "what_extra")
+    draft = await services_of(context).drafts.get(update.effective_user.id)
+    if draft is None or not draft.credentials.secret:
+        await message.chat.send_message(t("draft_lost"))
+        return END
+    spec = get_spec(draft.exchange_id)
+    value = single_value(text)
+    extra = spec.extra_credentials[0].name
+    base = draft.credentials
+    creds = Credentials(
+        base.api_key,
+        base.secret,
+        passphrase=value if extra == "passphrase" else None,
+        memo=value if extra == "memo" else None,
+    )
+    await _finish(update, context, draft.exchange_id, draft.campaign_type, creds)
+    return END
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel inside the flow: forget the draft."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    await services_of(context).drafts.wipe(update.effective_user.id)
+    await update.effective_chat.send_message(t("cancelled"))
+    return END
+
+
+async def _save_draft(
+    services: Services, user_id: int, exchange_id: str, campaign: str | None, creds: Credentials
+) -> None:
+    await services.drafts.wipe(user_id)
+    # The drafts table keeps at least an empty key: a draft row is what marks "in the middle of the flow".
+    await services.drafts.put(user_id, exchange_id, creds, campaign)
+
+
+async def _finish(update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials) -> None:
+    services = services_of(context)
+    assert update.effective_user is not None and update.effective_chat is not None
+    await services.drafts.wipe(update.effective_user.id)
+    await run_check(update.effective_chat, context, update.effective_user.id, exchange_id, creds, campaign)
+
+
+# -- running a check and showing the verdict -----------------------------------------------------------------------
+async def run_check(
+    chat: Any, context: Any, user_id: int, exchange_id: str, creds: Credentials, campaign: str | None
+) -> None:
+    """Run the check with a live progress message, then send the verdict with its first step."""
+    services = services_of(context)
+    spec = get_spec(exchange_id)
+    try:
+        await services.check_service.admit(user_id)
+    except RateLimited as limited:
+        await chat.send_message(
+            t("rate_limited", limit=services.check_service.checks_per_hour, minutes=limited.minutes)
+        )
+        return
+    placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
+    placeholder.mark_waiting(list(placeholder.outcomes))
+    progress: Message | None = await safe_send(
+        chat.send_message, progress_text(placeholder, spec.display_name), protect_content=True
+    )
+
+    async def on_progress(report: KeyCheckReport, outcome: object) -> None:
+        await safe_edit(progress, progress_text(report, spec.display_name))
+
+    async def on_queued(position: int) -> None:
+        await safe_edit(progress, progress_text(placeholder, spec.display_name, t("queued", position=position)))
+
+    campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
+    result = await services.check_service.run(
+        user_id, exchange_id, creds, campaign_type=campaign_type, on_progress=on_progress, on_queued=on_queued
+    )
+    report = result.report
+    await safe_edit(progress, progress_text(report, spec.display_name))
+    await send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck)
+
+
+async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:
+    minutes = services.settings.key_retention_minutes if kept else 0
+    down = services.extras.get("down_verdict")
+    down_note = down(report) if callable(down) else None
+    text, total = verdict_text(
+        report, outbound_ips=services.settings.hufi_outbound_ips, kept_minutes=minutes, down_note=down_note
+    )
+    keyboard = result_keyboard(check_id, step=0, total=total, ok=report.ok, exchange=report.exchange_id)
+    markup = InlineKeyboardMarkup(question_keyboard(report, check_id) + list(keyboard.inline_keyboard))
+    await safe_send(chat.send_message, text, reply_markup=markup, protect_content=True)
+
+
+async def _own_check(update: Update, context: Any, check_id: int) -> KeyCheckReport | None:
+    services = services_of(context)
+    record = await services.checks.get(check_id)
+    user = update.effective_user
+    if record is None or user is None or record.user_id != user.id:
+        return None
+    return record.to_report()
+
+
+async def show_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "Next step" and the answers to a narrowing-down question: edit the verdict in place."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    kind, _, rest = query.data.partition(":")
+    check_text, _, arg = rest.partition(":")
+    report = await _own_check(update, context, int(check_text)) if check_text.isdigit() else None
+    if report is None:
+        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        return
+    services = services_of(context)
+    chosen = Cause(arg) if kind == "ans" and arg in Cause._value2member_map_ else None
+    step = int(arg) if kind == "step" and arg.isdigit() else 0
+    text, total = verdict_text(report, step=step, chosen=chosen, outbound_ips=services.settings.hufi_outbound_ips)
+    keyboard = result_keyboard(int(check_text), step=step, total=total, ok=report.ok, exchange=report.exchange_id)
+    await safe_edit(query.message, text, reply_markup=keyboard)  # type: ignore[arg-type]
+
+
+async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "Done, check again": re-run the check with the kept key."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    await query.answer()
+    services = services_of(context)
+    check_text = query.data.partition(":")[2]
+    report = await _own_check(update, context, int(check_text)) if check_text.isdigit() else None
+    chat = query.message.chat  # type: ignore[union-attr]
+    if report is None:
+        await safe_send(chat.send_message, t("stale_button"))
+        return
+    stored = await services.vault.get(update.effective_user.id, report.exchange_id)
+    if stored is None:
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("btn_another"), callback_data=f"another:{report.exchange_id}")]]
+        )
+        minutes = services.settings.key_retention_minutes
+        await safe_send(chat.send_message, t("no_stored_key", minutes=minutes), reply_markup=keyboard)
+        return
+    await run_check(
+        chat, context, update.effective_user.id, stored.exchange_id, stored.credentials, stored.campaign_type
+    )
+
+
+async def noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.callback_query:
+        await update.callback_query.answer()
+
+
+def key_flow() -> ConversationHandler[Any]:
+    """The persistent conversation that collects a key step by step."""
+    with warnings.catch_warnings():
+        # per_message=False with CallbackQueryHandlers is deliberate: the flow is per chat and user.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("check", begin, filters=PRIVATE),
+                CallbackQueryHandler(begin, pattern=r"^check$"),
+                CallbackQueryHandler(use_another_key, pattern=r"^another:"),
+            ],
+            states={
+                EXCHANGE: [CallbackQueryHandler(picked_exchange, pattern=r"^ex:")],
+                CAMPAIGN: [CallbackQueryHandler(picked_campaign, pattern=r"^ct:")],
+                KEY: [MessageHandler(ANSWER, got_key)],
+                SECRET: [MessageHandler(ANSWER, got_secret)],
+                EXTRA: [MessageHandler(ANSWER, got_extra)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CommandHandler("check", begin, filters=PRIVATE),
+                CallbackQueryHandler(begin, pattern=r"^check$"),
+                CallbackQueryHandler(use_another_key, pattern=r"^another:"),
+            ],
+            name="key_flow",
+            persistent=True,
+            allow_reentry=True,
+        )
+
+
+def private_handlers() -> list[Any]:
+    """Handlers for group 0, the flow first."""
+    return [
+        key_flow(),
+        CommandHandler("start", start, filters=PRIVATE),
+        CommandHandler("help", help_command, filters=PRIVATE),
+        CommandHandler("forget", forget, filters=PRIVATE),
+        CommandHandler("cancel", cancel_outside, filters=PRIVATE),
+        CallbackQueryHandler(forget, pattern=r"^forget$"),
+        CallbackQueryHandler(show_step, pattern=r"^(step|ans):"),
+        CallbackQueryHandler(check_again, pattern=r"^again:"),
+        CallbackQueryHandler(noop, pattern=r"^noop$"),
+    ]

@@ -1,0 +1,132 @@
+"""What the bot says in the chat, as data (English first; a translation is another dict with the same keys).
+
+Advice per cause lives in `bot.advice`; these are the texts of the conversation itself. Texts use Telegram HTML;
+anything interpolated into them is escaped by the caller.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "welcome": (
+        "👋 Hi {name}! I help HuFi users whose exchange API key is refused.\n\n"
+        "I run the very checks HuFi runs (balance, ETH deposit address, spot trade history), tell you what "
+        "the exchange actually said, and walk you through the fix.\n\n"
+        "HuFi only needs a <b>read-only</b> key: never enable trading or withdrawals for it. "
+        "Messages that contain your key are deleted as soon as I read them."
+    ),
+    "help": (
+        "<b>What I can do</b>\n"
+        "/check – check an API key the way HuFi does\n"
+        "/forget – delete any key I am keeping for “check again”\n"
+        "/status – is HuFi, an exchange or this bot down right now?\n"
+        "/support – talk to a person from HuFi support\n"
+        "/cancel – stop what we are doing\n\n"
+        "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
+        "history. I keep a key encrypted for at most {minutes} minutes so you can re-check after fixing "
+        "something, and I delete it as soon as the check passes."
+    ),
+    "help_no_keep": (
+        "<b>What I can do</b>\n"
+        "/check – check an API key the way HuFi does\n"
+        "/status – is HuFi, an exchange or this bot down right now?\n"
+        "/support – talk to a person from HuFi support\n"
+        "/cancel – stop what we are doing\n\n"
+        "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
+        "history. I don't keep your key after a check."
+    ),
+    "btn_check": "🔑 Check a key",
+    "pick_exchange": "Which exchange is the key for?",
+    "pick_exchange_more": "Not listed on HuFi today:",
+    "dex_no_key": "<b>{exchange}</b> needs no API key. {hint}",
+    "pick_campaign": (
+        "Which kind of HuFi campaign do you want to join? This only changes which permissions I highlight; "
+        "I always check all three, as HuFi does."
+    ),
+    "campaign_any": "Not sure / all",
+    "ask_key": (
+        "Send me the <b>API key</b> for {exchange}.\n"
+        "You can also send the key and the secret in one message, separated by a space or a line break.\n"
+        "I delete the message right away."
+    ),
+    "ask_secret": "Got the key ({fingerprint}). Now send the <b>secret key</b>. I delete it right away too.",
+    "ask_extra": "Last one: {exchange} also needs the <b>{label}</b> you chose when you created the key.",
+    "deleted_notice": "🧹 I deleted your message with the {what}.",
+    "delete_failed": (
+        "⚠️ I could not delete your message with the {what}. Please delete it yourself now, and treat this key "
+        "as exposed: when we are done, create a new one and delete this one on the exchange."
+    ),
+    "what_key": "API key",
+    "what_secret": "secret",
+    "what_pair": "key and secret",
+    "what_extra": "passphrase",
+    "checking": "🔎 Checking your {exchange} key {fingerprint}…",
+    "queued": "⏳ Many people are checking keys right now. You are number {position} in the queue.",
+    "state_waiting": "⏳",
+    "state_granted": "✅",
+    "state_failed": "❌",
+    "state_not_checked": "▫️",
+    "perm_VIEW_ACCOUNT_BALANCE": "Account balance",
+    "perm_VIEW_DEPOSIT_ADDRESS": "ETH deposit address",
+    "perm_VIEW_SPOT_TRADING_HISTORY": "Spot trade history",
+    "verdict_ok": "✅ <b>Your {exchange} key {fingerprint} passes every check HuFi runs.</b>",
+    "qualifies": "It qualifies for these HuFi campaign types: {types}.",
+    "qualifies_none": "It does not qualify for any HuFi campaign type yet.",
+    "forgot_after_ok": "I have not kept the key.",
+    "verdict_fail": "❌ <b>{title}</b>",
+    "verdict_partial": "Granted: {granted}. Missing: {missing}.",
+    "exchange_said": "{exchange} said: <code>{code}</code>",
+    "step_header": "<b>Step {n} of {total}: {title}</b>\n{text}",
+    "kept_for_recheck": "I keep the key encrypted for {minutes} minutes so you can tap “Done, check again”.",
+    "not_kept": "I did not keep the key, so “check again” will ask for it.",
+    "btn_again": "🔁 Done, check again",
+    "btn_next": "➡️ Next step",
+    "btn_support": "🙋 Talk to support",
+    "btn_another": "🔑 Use another key",
+    "btn_forget": "🗑 Forget my key",
+    "question_prefix": "❓ {question}",
+    "no_stored_key": (
+        "I no longer have that key (I keep keys for at most {minutes} minutes, and never after /forget). "
+        "Send it again to check it."
+    ),
+    "forgot": "🗑 Done. I deleted every key and draft I was keeping for you.",
+    "forgot_nothing": "I was not keeping any key for you.",
+    "cancelled": "Okay, stopped. Nothing is kept. Use /check to start again.",
+    "nothing_to_cancel": "There is nothing to cancel. Use /check to check a key.",
+    "rate_limited": (
+        "You have checked {limit} keys in the last hour, which is the most I allow, to keep stolen keys from "
+        "being tested here. Please try again in {minutes} minutes."
+    ),
+    "draft_lost": "I lost track of the key you started to send (it expires after a few minutes). Let's start again.",
+    "stale_button": "This button is from an older message. Use /check to start again.",
+    "unknown_input": "I did not get that. Use /check to check an API key, or /help to see what I can do.",
+    "unknown_command": "I don't know that command. Use /help to see what I can do.",
+    "media_hint": (
+        "I can only read text here. Please don't send screenshots of your API settings if they show a secret. "
+        "Use /check to check a key."
+    ),
+    "too_long": "That message is too long for me. Use /check to check a key.",
+    "secret_outside_flow": (
+        "🧹 I deleted your message because it looked like an API key or secret. To check a key, use /check: "
+        "I will ask for each part and delete it straight away."
+    ),
+    "secret_in_edit": "🧹 I deleted the message you edited because it now looked like an API key or secret.",
+    "group_secret": (
+        "⚠️ A message that looked like an API key or secret was posted here{deleted}. Anyone in this chat may "
+        "have seen it: please revoke that key on the exchange and create a new one. To check a key safely, "
+        "talk to me in a private chat: {link}"
+    ),
+    "group_secret_deleted": " and I deleted it",
+    "group_secret_not_deleted": " (I could not delete it: ask an admin to)",
+    "error": "Sorry, something went wrong on my side. Please try again in a moment, or use /support.",
+    "support_unavailable": (
+        "Human support is not connected to this bot. You can reach HuFi at {contact}. Please never send your "
+        "secret key to anyone."
+    ),
+    "banned": "Sorry, this bot can't help you at the moment. You can reach HuFi at {contact}.",
+    "btn_question_other": "I'm not sure",
+}
+
+
+def t(key: str, **values: object) -> str:
+    """The English text for `key`, formatted with `values`."""
+    return EN[key].format(**values) if values else EN[key]

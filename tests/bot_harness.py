@@ -1,0 +1,88 @@
+"""The whole bot for end-to-end tests: Bot API emulator + simulated exchanges + real Application + SQLite file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bot.app import Services, build_application, open_services
+from bot.config import Settings
+from bot.sandbox.telegram_api import TelegramEmulator
+from bot.sandbox.telegram_model import Action
+from bot.sandbox.world import SandboxWorld
+from tests.telegram_harness import running_app
+
+TEST_KEY = "dGVzdC1rZXktZm9yLXRoZS12YXVsdC0zMi1ieXRlcyE="  # base64 of 32 bytes, tests only
+
+
+def settings_for(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        telegram_bot_token=api.token,
+        telegram_api_base_url=api.base_url,
+        database_path=db_path,
+        bot_encryption_key=TEST_KEY,
+    )
+    return replace(base, **overrides)
+
+
+@dataclass
+class BotEnv:
+    api: TelegramEmulator
+    world: SandboxWorld
+    settings: Settings
+    services: Services
+    app: Any
+
+    async def wait_text(self, fragment: str, *, wait: float = 5.0) -> Action:
+        """Pop the bot's actions until one shows a message containing `fragment`."""
+        seen: list[str] = []
+        while True:
+            try:
+                action = await self.api.next_action(timeout=wait)
+            except AssertionError as exc:
+                raise AssertionError(f"never saw {fragment!r}; saw {seen}") from exc
+            text = action.text or ""
+            if action.message is not None and fragment in text:
+                return action
+            seen.append(f"{action.method}: {text[:80]!r}")
+            if len(seen) > 60:
+                raise AssertionError(f"never saw {fragment!r}; saw {seen}")
+
+    async def wait_method(self, method: str, *, wait: float = 5.0) -> Action:
+        while True:
+            action = await self.api.next_action(timeout=wait)
+            if action.method == method:
+                return action
+
+
+@asynccontextmanager
+async def bot_env(
+    tmp_path: Path, exchanges: list[str] | None = None, *, clock_hook: list[float] | None = None, **settings: Any
+) -> AsyncIterator[BotEnv]:
+    """Start the emulator, the simulated exchanges and the real bot; stop everything afterwards."""
+    async with TelegramEmulator() as api, SandboxWorld(exchanges or ["mexc"]) as world:
+        async with running(api, world, tmp_path / "bot.sqlite3", clock_hook=clock_hook, **settings) as env:
+            yield env
+
+
+@asynccontextmanager
+async def running(
+    api: TelegramEmulator, world: SandboxWorld, db_path: Path, *, clock_hook: list[float] | None = None, **settings: Any
+) -> AsyncIterator[BotEnv]:
+    """The bot alone (start it again on the same database to simulate a restart).
+
+    `clock_hook`: a one-element list holding the time the bot's services see (tests move it forward).
+    """
+    config = settings_for(api, db_path, **settings)
+    clock = (lambda: clock_hook[0]) if clock_hook is not None else time.time
+    services = await open_services(config, url_overrides=world.url_overrides, clock=clock)
+    app = build_application(config, services, rate_limiter=False)
+    try:
+        async with running_app(api, app, allowed_updates=["message", "edited_message", "callback_query"]):
+            yield BotEnv(api, world, config, services, app)
+    finally:
+        await services.close()

@@ -1,0 +1,152 @@
+"""The proof for the secret rules: planted credentials never reach logs, the database or the Bot API.
+
+Every flow runs with unique credentials; afterwards every log record (production logging set up at DEBUG), the
+SQLite file with its WAL and shared-memory files, and every request the bot made to the Bot API are searched
+for them, also URL-encoded, JSON-escaped, hex and base64-encoded. The user's own messages are not requests
+the bot made, so they are not searched.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from bot.diagnosis.model import Permission
+from bot.logging_setup import setup_logging
+from tests.bot_harness import BotEnv, bot_env
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1])
+        self.lines.append(text)
+
+
+def forms(value: str) -> set[str]:
+    return {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        json.dumps(value)[1:-1],
+        value.encode().hex(),
+        base64.b64encode(value.encode()).decode().rstrip("="),
+    }
+
+
+@pytest.fixture
+def production_logging():  # type: ignore[no-untyped-def]
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    setup_logging("DEBUG")
+    collect = Collect()
+    root.addHandler(collect)  # no filter: it sees what any handler would be given
+    yield collect
+    root.handlers[:] = saved[1]
+    root.setLevel(saved[0])
+
+
+async def _flow(env: BotEnv, exchange: str, text: str, extra: str | None = None) -> None:
+    env.api.send_text("/check")
+    picker = await env.wait_text("Which exchange")
+    env.api.press_button(picker.message, f"ex:{exchange}")
+    campaign = await env.wait_text("Which kind of HuFi campaign")
+    env.api.press_button(campaign.message, "ct:HOLDING")
+    await env.wait_text("Send me the")
+    env.api.send_text(text)
+    if extra is not None:
+        await env.wait_text("Last one")
+        env.api.send_text(extra)
+
+
+def _buttons(action) -> list[str]:  # type: ignore[no-untyped-def]
+    return [b["callback_data"] for row in action.message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_planted_credentials_never_leave_the_process(tmp_path: Path, production_logging: Collect) -> None:
+    planted: list[str] = []
+    async with bot_env(tmp_path, exchanges=["mexc", "kucoin"], checks_per_hour=100) as env:
+        mexc, kucoin = env.world.fakes["mexc"], env.world.fakes["kucoin"]
+
+        good = mexc.add_account()
+        planted += [good.api_key, good.secret]
+        await _flow(env, "mexc", f"{good.api_key} {good.secret}")
+        await env.wait_text("passes every check")
+
+        partial = mexc.add_account()
+        partial.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
+        planted += [partial.api_key, partial.secret]
+        await _flow(env, "mexc", partial.api_key)
+        await env.wait_text("Now send the")
+        env.api.send_text(partial.secret)
+        verdict = await env.wait_text("Step 1 of")
+        for data in _buttons(verdict):
+            if data.startswith("step:"):
+                env.api.press_button(verdict.message, data)
+                await env.wait_method("editMessageText")
+        again = next(d for d in _buttons(verdict) if d.startswith("again:"))
+        env.api.press_button(verdict.message, again)
+        await env.wait_text("Step 1 of")
+
+        wrong_secret = mexc.new_secret()
+        planted.append(wrong_secret)
+        await _flow(env, "mexc", f"{good.api_key} {wrong_secret}")
+        await env.wait_text("Step 1 of")
+
+        env.api.fail("deleteMessage", (400, "Bad Request: message can't be deleted"), times=1)
+        lost = mexc.add_account()
+        planted += [lost.api_key, lost.secret]
+        await _flow(env, "mexc", f"{lost.api_key} {lost.secret}")
+        await env.wait_text("passes every check")
+
+        mexc.force("exchange_maintenance")
+        down = mexc.add_account()
+        planted += [down.api_key, down.secret]
+        await _flow(env, "mexc", f"{down.api_key} {down.secret}")
+        await env.wait_text("Step 1 of")
+        mexc.clear_forced()
+
+        ku = kucoin.add_account()
+        planted += [ku.api_key, ku.secret, ku.passphrase or ""]
+        await _flow(env, "kucoin", f"{ku.api_key} {ku.secret}", extra="Wr0ngPassphrase9")
+        planted.append("Wr0ngPassphrase9")
+        await env.wait_text("Step 1 of")
+
+        edited = env.api.send_text("hello")
+        await env.wait_text("did not get that")
+        pasted = mexc.new_secret() + "Q1"
+        planted.append(pasted)
+        env.api.edit_text(edited, f"oops {pasted}")
+        await env.wait_text("you edited")
+
+        group = env.api.add_group("Traders", forum=False)
+        group_secret = mexc.new_secret() + "Z9"
+        planted.append(group_secret)
+        env.api.send_text(f"my secret {group_secret}", chat=group)
+        await env.wait_text("revoke")
+
+        env.api.send_text("/forget")
+        await env.wait_text("deleted every key")
+        await env.app.update_persistence()
+        calls = json.dumps([{"m": c.method, "p": c.params} for c in env.api.calls], default=str)
+        db_path = env.settings.database_path
+
+    planted = [p for p in planted if p]
+    files = b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+    logs = "\n".join(production_logging.lines)
+    assert production_logging.lines, "logging captured nothing: the test would prove nothing"
+    for secret in planted:
+        for form in forms(secret):
+            assert form not in calls, "a credential reached the Bot API"
+            assert form not in logs, "a credential reached the logs"
+            assert form.encode() not in files, "a credential reached the database files"

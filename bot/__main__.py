@@ -1,0 +1,115 @@
+"""Command line: `python -m bot run | demo | check --exchange ID | status`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError, Settings
+from bot.diagnosis.model import CampaignType, Permission
+from bot.exchanges.catalog import CATALOG, UnknownExchangeError, get_spec
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.report import KeyCheckReport
+from bot.logging_setup import setup_logging
+
+MARKS = {"granted": "OK  ", "failed": "FAIL", "not_checked": "--  ", "waiting": "..  "}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="HuFi key-support bot")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
+    demo = sub.add_parser("demo", help="try the bot offline in this terminal")
+    demo.add_argument("--script", help=argparse.SUPPRESS)
+    check = sub.add_parser("check", help="check an API key from the command line (asks for it, never from argv)")
+    check.add_argument("--exchange", required=True, help="exchange id, e.g. mexc")
+    check.add_argument("--campaign-type", choices=[c.value for c in CampaignType])
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    status = sub.add_parser("status", help="print the health of HuFi, the exchanges and the bot")
+    status.add_argument("--self", dest="self_only", action="store_true", help="only the bot process and database")
+    args = parser.parse_args(argv)
+
+    if args.command == "check":
+        return asyncio.run(_check(args.exchange, args.campaign_type, args.json))
+    if args.command == "demo":
+        from bot.sandbox.demo import run_demo
+
+        return asyncio.run(run_demo(script=args.script))
+    try:
+        settings = Settings.from_env(require_token=args.command == "run")
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    if args.command == "run":
+        from bot.runner import run_bot
+
+        return run_bot(settings)
+    from bot.runner import print_status
+
+    return asyncio.run(print_status(settings, self_only=args.self_only))
+
+
+async def _check(exchange_id: str, campaign: str | None, as_json: bool) -> int:
+    from bot.advice import cause_title, steps_for
+    from bot.exchanges.factory import ClientFactory
+    from bot.exchanges.probes import KeyChecker
+
+    try:
+        spec = get_spec(exchange_id)
+    except UnknownExchangeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env(require_token=False)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    setup_logging("WARNING")
+    creds = Credentials("", "")
+    if spec.needs_key:
+        api_key = getpass.getpass(f"{spec.display_name} API key: ")
+        secret = getpass.getpass("Secret key: ")
+        extras = {c.name: getpass.getpass(f"{c.label}: ") for c in spec.extra_credentials}
+        creds = Credentials.clean(api_key, secret, extras.get("passphrase"), extras.get("memo"))
+    report = await KeyChecker(ClientFactory()).check(spec.id, creds)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render_report(report, campaign, settings.hufi_outbound_ips, cause_title, steps_for))
+    return 0 if report.ok else 1
+
+
+def render_report(report: KeyCheckReport, campaign: str | None, ips: Sequence[str], title, steps_for) -> str:  # type: ignore[no-untyped-def]
+    spec = CATALOG[report.exchange_id]
+    lines = [f"{spec.display_name} key {report.key_fingerprint}"]
+    for perm in Permission:
+        outcome = report.outcomes[perm]
+        detail = outcome.summary or (outcome.diagnosis.code if outcome.diagnosis and outcome.diagnosis.code else "")
+        lines.append(f"  [{MARKS[outcome.status.value]}] {perm.value:<28} {detail}")
+    lines.append("")
+    if report.ok:
+        lines.append("Every permission HuFi checks is granted.")
+    verdict = report.precheck or report.diagnosis
+    if verdict is not None and not report.ok:
+        lines.append(f"Cause: {title(verdict.cause)} ({verdict.cause.value})")
+        if verdict.alternatives:
+            lines.append("Could also be: " + ", ".join(title(c) for c in verdict.alternatives))
+        for n, step in enumerate(steps_for(verdict, report.exchange_id, outbound_ips=ips), 1):
+            lines.append(f"  {n}. {step.title}: {step.text}")
+    types = [ct.value for ct, ok in report.campaign_types.items() if ok]
+    lines.append("Qualifies for: " + (", ".join(types) if types else "no campaign type yet"))
+    if campaign:
+        ok = report.campaign_types[CampaignType(campaign)]
+        lines.append(f"{campaign}: {'yes' if ok else 'no'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""`python -m bot demo`: the real bot, offline, in this terminal.
+
+The same Application, handlers and storage as production (a temporary database), talking to the built-in Bot
+API emulator and to simulated exchanges. You type as a Telegram user; the bot's messages appear with their
+buttons numbered; deletions are shown as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.app import _post_init, build_application, open_services
+from bot.config import Settings
+from bot.sandbox.telegram_api import TelegramEmulator
+from bot.sandbox.telegram_model import Action
+from bot.sandbox.world import DemoKey, SandboxWorld
+
+HELP = """Type as a Telegram user would (try /check). Also:
+  1, 2, 3 …     press that button of the bot's last message
+  /use N        send demo key N (key and secret in one message)
+  /key N, /secret N   send only the key or only the secret of demo key N
+  /fix N        fix demo key N on the exchange (then press "Done, check again")
+  /keys         show the demo keys again
+  /quit         leave (Ctrl-D works too)"""
+
+
+class Demo:
+    def __init__(self, api: TelegramEmulator, world: SandboxWorld, keys: list[DemoKey], out: Any = sys.stdout):
+        self.api = api
+        self.world = world
+        self.keys = keys
+        self.out = out
+        self.buttons: list[tuple[dict[str, Any], str, str]] = []  # (message, label, data)
+        self.user = api.default_user
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def show_keys(self) -> None:
+        self.say("Demo keys on the simulated MEXC (all made up):")
+        for n, key in enumerate(self.keys, 1):
+            self.say(f"  {n}. {key.label:<34} key {key.account.api_key}")
+        self.say()
+
+    async def on_action(self, action: Action) -> None:
+        if action.method == "deleteMessage":
+            self.say("   🗑  (your message was deleted by the bot)")
+            return
+        message = action.message
+        if message is None or action.method not in ("sendMessage", "editMessageText"):
+            return
+        chat = message.get("chat", {})
+        prefix = "BOT" if action.method == "sendMessage" else "BOT (updated)"
+        if chat.get("type") != "private":
+            prefix = f"[SUPPORT GROUP] {prefix}"
+        self.say(f"\n{prefix}: {action.text or ''}")
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        if rows:
+            self.buttons = []
+            for row in rows:
+                labels = []
+                for button in row:
+                    self.buttons.append((message, button.get("text", ""), button.get("callback_data", "")))
+                    labels.append(f"[{len(self.buttons)}] {button.get('text')}")
+                self.say("   " + "   ".join(labels))
+
+    def handle(self, line: str) -> bool:
+        """Act on one line of input; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in ("/quit", "/exit"):
+            return False
+        if line == "/keys":
+            self.show_keys()
+            return True
+        if line in ("/demo", "/demohelp"):
+            self.say(HELP)
+            return True
+        word, _, arg = line.partition(" ")
+        if word in ("/use", "/key", "/secret", "/fix"):
+            key = self._key(arg)
+            if key is None:
+                return True
+            if word == "/fix":
+                self.world.fix(key)
+                self.say(f"(demo key {arg} fixed on the exchange)")
+            elif word == "/use":
+                self.api.send_text(f"{key.account.api_key} {key.secret_to_send}", self.user)
+            elif word == "/key":
+                self.api.send_text(key.account.api_key, self.user)
+            else:
+                self.api.send_text(key.secret_to_send, self.user)
+            return True
+        if line.isdigit():
+            index = int(line) - 1
+            if 0 <= index < len(self.buttons):
+                message, _label, data = self.buttons[index]
+                try:
+                    self.api.press_button(message, data, user=self.user)
+                except ValueError:
+                    self.say("(that button is no longer there)")
+            else:
+                self.say("(no such button)")
+            return True
+        self.api.send_text(line, self.user)
+        return True
+
+    def _key(self, arg: str) -> DemoKey | None:
+        if arg.isdigit() and 1 <= int(arg) <= len(self.keys):
+            return self.keys[int(arg) - 1]
+        self.say(f"(give a demo key number from 1 to {len(self.keys)})")
+        return None
+
+
+async def run_demo(script: str | None = None) -> int:
+    """Run the demo until /quit or end of input. `script`: a file of input lines (used by tests)."""
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    with tempfile.TemporaryDirectory(prefix="hufi-demo-") as tmp:
+        async with TelegramEmulator() as api, SandboxWorld() as world:
+            keys = world.seed_demo("mexc")
+            settings = Settings(
+                telegram_bot_token=api.token,
+                telegram_api_base_url=api.base_url,
+                database_path=Path(tmp) / "demo.sqlite3",
+            )
+            services = await open_services(settings, url_overrides=world.url_overrides)
+            app = build_application(settings, services, rate_limiter=False)
+            demo = Demo(api, world, keys)
+            api.on_action = demo.on_action
+            await app.initialize()
+            try:
+                await _post_init(app)
+                await app.start()
+                assert app.updater is not None
+                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+                demo.say("HuFi key-support bot: offline demo. Nothing here touches the network.\n")
+                demo.show_keys()
+                demo.say(HELP)
+                await _input_loop(demo, script)
+            finally:
+                with contextlib.suppress(Exception):
+                    if app.updater is not None and app.updater.running:
+                        await app.updater.stop()
+                    if app.running:
+                        await app.stop()
+                await app.shutdown()
+                await services.close()
+    print("Bye.", flush=True)
+    return 0
+
+
+async def _input_loop(demo: Demo, script: str | None) -> None:
+    loop = asyncio.get_running_loop()
+    lines = (await asyncio.to_thread(Path(script).read_text)).splitlines() if script else None
+    while True:
+        if lines is not None:
+            if not lines:
+                break
+            line = lines.pop(0)
+            demo.say(f"\nYOU: {line}")
+        else:
+            try:
+                line = await loop.run_in_executor(None, _prompt)
+            except EOFError:
+                break
+        if not demo.handle(line):
+            break
+        await asyncio.sleep(0.3 if lines is not None else 0.05)  # let the bot answer before the next prompt
+    await asyncio.sleep(0.2)
+
+
+def _prompt() -> str:
+    return input("\nyou> ")

@@ -7,15 +7,16 @@ check service) with dependencies passed in, so tests and the demo swap the excha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
 from telegram.request import HTTPXRequest
 
 from bot import __version__
@@ -124,6 +125,54 @@ async def open_services(
     )
 
 
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of one chat are handled one after another, in order; different chats run concurrently.
+
+    PTB's default handles every update in sequence, so one user's key check (an exchange round trip) would
+    hold up everybody else. The conversation flow needs order only within a chat, which a FIFO lock per chat
+    keeps (asyncio.Lock wakes waiters in arrival order, and PTB starts the update tasks in arrival order).
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            left = self._users[key] - 1
+            if left:
+                self._users[key] = left
+            else:
+                del self._users[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _chat_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
 def services_of(context: Any) -> Services:
     """The services from a handler's context."""
     return context.application.bot_data["services"]
@@ -153,6 +202,7 @@ def build_application(
         .get_updates_request(local_request())
         .persistence(SqliteConversationPersistence(services.db))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -44,10 +44,14 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     try:
         try:
             await app.initialize()
-        except InvalidToken:
-            print("The Bot API refused TELEGRAM_BOT_TOKEN: check the token from @BotFather.", file=sys.stderr)
-            return 2
-        except NetworkError as exc:
+        except (InvalidToken, NetworkError) as exc:
+            # a failed initialize leaves the HTTP clients open, and shutdown() won't close them
+            for request in {id(r): r for r in app.bot._request}.values():
+                with contextlib.suppress(Exception):
+                    await request.shutdown()
+            if isinstance(exc, InvalidToken):
+                print("The Bot API refused TELEGRAM_BOT_TOKEN: check the token from @BotFather.", file=sys.stderr)
+                return 2
             print(
                 f"Could not reach the Bot API at {settings.telegram_api_base_url}: {type(exc).__name__}",
                 file=sys.stderr,

@@ -68,6 +68,15 @@ def _looks_like_credential(token: str) -> bool:
     return len(token) >= 24 and (has_alpha or has_digit) and " " not in token
 
 
+_SEPARATED_RE = re.compile(r"[^\s:;,|=\"'`<>()\[\]{}]+")
+
+
+def mask_credential_tokens(text: str, mask: str) -> str:
+    """`text` with every credential-looking token replaced by `mask` (PEM blocks too)."""
+    text = re.sub(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", mask, text, flags=re.S)
+    return _SEPARATED_RE.sub(lambda m: mask if _looks_like_credential(_clean(m.group(0))) else m.group(0), text)
+
+
 def looks_like_secret(text: str | None) -> bool:
     """True when `text` probably holds a credential and must be deleted."""
     if not text:

@@ -126,6 +126,17 @@ def redact(text: object, secrets: Iterable[str | None] = ()) -> str:
     return ACTIVE_SECRETS.redact(Redactor(secrets).redact(text))
 
 
+def redact_for_log(text: object, secrets: Iterable[str | None] = ()) -> str:
+    """`redact`, then mask every token that looks like a credential, known or not.
+
+    For text that leaves through logs: a secret can sit in an exception raised before any check registered it
+    (a handler failing with the user's message in hand). Masking an innocent id is the cheaper mistake.
+    """
+    from bot.secret_scan import mask_credential_tokens
+
+    return mask_credential_tokens(redact(text, secrets), MASK)
+
+
 class RedactingFilter(logging.Filter):
     """A logging filter that renders each record once and scrubs the result.
 
@@ -138,15 +149,15 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not kill logging
             message = f"{record.msg!r} (unformattable arguments)"
-        record.msg = redact(message)
+        record.msg = redact_for_log(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
-            record.msg += f" [{type(exc).__name__}: {redact(exc)[:500]}]"
+            record.msg += f" [{type(exc).__name__}: {redact_for_log(exc)[:500]}]"
             record.exc_info = None
             record.exc_text = None
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = redact_for_log(record.stack_info)
         return True
 
 

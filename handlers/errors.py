@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.security import redact
+from bot.security import redact_for_log
 from handlers.common import safe_send
 from handlers.texts import t
 
@@ -25,7 +25,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         getattr(update, "update_id", None),
         getattr(handler, "__name__", "?"),
         type(error).__name__,
-        redact(error)[:300],
+        redact_for_log(error)[:300],
     )
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":
         await safe_send(update.effective_chat.send_message, t("error"))

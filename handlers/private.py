@@ -181,7 +181,7 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     creds = Credentials(pair[0], pair[1]) if pair else Credentials(single_value(text), "")
     if not pair:
         await _save_draft(services, update.effective_user.id, spec.id, draft.campaign_type, creds)
-        await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)))
+        await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)), protect_content=True)
         return SECRET
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
 

@@ -73,12 +73,27 @@ async def _check(exchange_id: str, campaign: str | None, as_json: bool) -> int:
         return 2
     setup_logging("WARNING")
     creds = Credentials("", "")
+    if not spec.needs_key:
+        print(f"{spec.display_name} needs no API key. {spec.connect_hint}")
+        return 0
     if spec.needs_key:
         api_key = getpass.getpass(f"{spec.display_name} API key: ")
         secret = getpass.getpass("Secret key: ")
         extras = {c.name: getpass.getpass(f"{c.label}: ") for c in spec.extra_credentials}
         creds = Credentials.clean(api_key, secret, extras.get("passphrase"), extras.get("memo"))
-    report = await KeyChecker(ClientFactory()).check(spec.id, creds)
+    world = None
+    overrides = None
+    if settings.exchange_sandbox:
+        from bot.sandbox.world import SandboxWorld
+
+        world = SandboxWorld([spec.id])
+        overrides = await world.start()
+        print(f"(EXCHANGE_SANDBOX: checking against the simulated {spec.display_name})", file=sys.stderr)
+    try:
+        report = await KeyChecker(ClientFactory(url_overrides=overrides)).check(spec.id, creds)
+    finally:
+        if world is not None:
+            await world.stop()
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

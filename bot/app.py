@@ -74,6 +74,9 @@ class Services:
         self.deleted.add((chat_id, message_id))
 
     async def close(self) -> None:
+        status = self.extras.pop("status", None)
+        if status is not None:
+            await status.close()
         await self.db.close()
 
 
@@ -219,7 +222,18 @@ def build_application(
 
 
 async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    from bot.status import StatusService
+
+    services: Services = app.bot_data["services"]
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    if "status" not in services.extras:
+        services.extras["status"] = StatusService(
+            services.settings,
+            factory=services.factory,
+            db=services.db,
+            get_me=app.bot.get_me,
+            started_at=services.started_at,
+        )
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -298,8 +298,8 @@ async def run_check(
 
 async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:
     minutes = services.settings.key_retention_minutes if kept else 0
-    down = services.extras.get("down_verdict")
-    down_note = down(report) if callable(down) else None
+    status = services.extras.get("status")
+    down_note = await status.down_note(report) if status is not None else None
     text, total = verdict_text(
         report, outbound_ips=services.settings.hufi_outbound_ips, kept_minutes=minutes, down_note=down_note
     )

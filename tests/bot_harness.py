@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.app import Services, build_application, open_services
 from bot.config import Settings
+from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
 from bot.sandbox.world import SandboxWorld
@@ -33,6 +34,7 @@ def settings_for(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Sett
 class BotEnv:
     api: TelegramEmulator
     world: SandboxWorld
+    hufi: FakeHufi | None
     settings: Settings
     services: Services
     app: Any
@@ -64,14 +66,22 @@ async def bot_env(
     tmp_path: Path, exchanges: list[str] | None = None, *, clock_hook: list[float] | None = None, **settings: Any
 ) -> AsyncIterator[BotEnv]:
     """Start the emulator, the simulated exchanges and the real bot; stop everything afterwards."""
-    async with TelegramEmulator() as api, SandboxWorld(exchanges or ["mexc"]) as world:
-        async with running(api, world, tmp_path / "bot.sqlite3", clock_hook=clock_hook, **settings) as env:
+    async with TelegramEmulator() as api, SandboxWorld(exchanges) as world, FakeHufi() as hufi:
+        settings.setdefault("hufi_recording_oracle_url", hufi.base_url)
+        settings.setdefault("hufi_campaign_launcher_url", hufi.base_url)
+        async with running(api, world, tmp_path / "bot.sqlite3", clock_hook=clock_hook, hufi=hufi, **settings) as env:
             yield env
 
 
 @asynccontextmanager
 async def running(
-    api: TelegramEmulator, world: SandboxWorld, db_path: Path, *, clock_hook: list[float] | None = None, **settings: Any
+    api: TelegramEmulator,
+    world: SandboxWorld,
+    db_path: Path,
+    *,
+    clock_hook: list[float] | None = None,
+    hufi: FakeHufi | None = None,
+    **settings: Any,
 ) -> AsyncIterator[BotEnv]:
     """The bot alone (start it again on the same database to simulate a restart).
 
@@ -83,6 +93,6 @@ async def running(
     app = build_application(config, services, rate_limiter=False)
     try:
         async with running_app(api, app, allowed_updates=["message", "edited_message", "callback_query"]):
-            yield BotEnv(api, world, config, services, app)
+            yield BotEnv(api, world, hufi, config, services, app)
     finally:
         await services.close()

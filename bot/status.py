@@ -1,0 +1,102 @@
+"""What /status and `python -m bot status` report, built on `bot.health`. Transport-free (getMe comes in)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from bot import __version__
+from bot.config import Settings
+from bot.diagnosis.model import Cause
+from bot.exchanges.factory import ClientFactory
+from bot.exchanges.report import KeyCheckReport
+from bot.health import HealthService, build_health_service, down_verdict, format_summary, standard_checks
+from storage.db import Database
+
+#: Verdicts for which an outage is the likelier story than the key.
+OUTAGE_CAUSES = frozenset(
+    {Cause.EXCHANGE_UNREACHABLE, Cause.EXCHANGE_MAINTENANCE, Cause.RATE_LIMITED, Cause.UNKNOWN, Cause.CHECK_FAILED}
+)
+
+
+async def database_write(db: Database) -> None:
+    """A real write (it takes SQLite's write lock and rewrites a row) and a read."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE schema_version SET version = version")
+    await db.fetchval("SELECT COUNT(*) FROM schema_version")
+
+
+class StatusService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        factory: ClientFactory,
+        db: Database,
+        get_me: Callable[[], Awaitable[object]] | None = None,
+        started_at: float | None = None,
+        self_only: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.started_at = started_at or time.time()
+        write = lambda: database_write(db)  # noqa: E731
+        if self_only:
+            self.health = HealthService(standard_checks(database=write, telegram=get_me))
+        else:
+            self.health = build_health_service(
+                settings.hufi_recording_oracle_url,
+                settings.hufi_campaign_launcher_url,
+                factory,
+                database=write,
+                telegram=get_me,
+            )
+
+    async def text(self, *, detailed: bool, extra: Mapping[str, str] | None = None) -> str:
+        snapshot = await self.health.snapshot()
+        facts = dict(extra or {})
+        if detailed:
+            facts.setdefault("version", __version__)
+            facts.setdefault("uptime", str(timedelta(seconds=int(time.time() - self.started_at))))
+            facts.setdefault("database size", f"{(await self.db.size_bytes()) / 1024:.0f} KiB")
+        return format_summary(snapshot, self.health.directory, detailed=detailed, extra=facts if detailed else None)
+
+    async def healthy(self) -> bool:
+        return (await self.health.snapshot()).healthy
+
+    async def down_note(self, report: KeyCheckReport) -> str | None:
+        """When the verdict looks like an outage and /status agrees, say so instead of blaming the key."""
+        verdict = report.precheck or report.diagnosis
+        if report.ok or verdict is None or verdict.cause not in OUTAGE_CAUSES:
+            return None
+        return down_verdict(report.exchange_id, await self.health.snapshot(), self.health.directory)
+
+    async def close(self) -> None:
+        await self.health.close()
+
+
+async def collect_status(settings: Settings, *, self_only: bool = False) -> tuple[str, bool]:
+    """`python -m bot status [--self]`: the same checks as /status (getMe only when a token is set)."""
+    from telegram import Bot
+
+    db = await Database.open(settings.database_path)
+    bot = None
+    try:
+        get_me = None
+        if settings.telegram_bot_token:
+            from bot.app import local_request
+
+            bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, request=local_request())
+            await bot.initialize()
+            get_me = bot.get_me
+        service = StatusService(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)
+        try:
+            text = await service.text(detailed=True)
+            return text, await service.healthy()
+        finally:
+            await service.close()
+    finally:
+        if bot is not None:
+            await bot.shutdown()
+        await db.close()

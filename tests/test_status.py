@@ -1,0 +1,67 @@
+"""/status for users and staff, its cache under a burst, and verdicts that blame an outage, not the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bot_harness import bot_env
+
+
+async def test_status_for_a_user_is_a_short_traffic_light_summary(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        env.api.send_text("/status")
+        reply = await env.wait_text("Last check", wait=15)
+        assert "🟢" in reply.text
+        assert "MEXC" in reply.text
+        assert "uptime" not in reply.text and " ms" not in reply.text
+
+
+async def test_status_for_staff_has_details_and_bot_facts(tmp_path: Path) -> None:
+    default_user_id = 100_000_001  # the emulator's first user
+    async with bot_env(tmp_path, staff_user_ids=frozenset({default_user_id})) as env:
+        assert env.api.default_user.id == default_user_id
+        env.api.send_text("/status")
+        reply = await env.wait_text("Last check", wait=15)
+        for fact in ("version", "uptime", "active vault entries", "open tickets", "outbox backlog", " ms"):
+            assert fact in reply.text
+
+
+async def test_a_burst_of_status_requests_costs_one_round_of_checks(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        users = [env.api.add_user(f"U{i}") for i in range(50)]
+        for user in users:
+            env.api.send_text("/status", user)
+        replies = 0
+        while replies < 50:
+            action = await env.api.next_action(timeout=20)
+            if "Last check" in (action.text or ""):
+                replies += 1
+        assert env.hufi is not None
+        assert env.hufi.hits.get("/health/check", 0) == 1
+        assert env.services.extras["status"].health.rounds == 1
+
+
+async def test_hufi_database_down_shows_the_failed_dependency(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        assert env.hufi is not None
+        await env.hufi.set_mode("db_down")
+        env.api.send_text("/status")
+        reply = await env.wait_text("Last check", wait=15)
+        assert "🔴" in reply.text
+
+
+async def test_a_verdict_blames_the_exchange_when_it_is_down(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        fake = env.world.fakes["mexc"]
+        account = fake.add_account()
+        await env.services.factory.preload(__import__("bot.exchanges.catalog", fromlist=["x"]).get_spec("mexc"))
+        fake.force("exchange_maintenance", include_public=True)
+        env.api.send_text("/check")
+        picker = await env.wait_text("Which exchange")
+        env.api.press_button(picker.message, "ex:mexc")
+        campaign = await env.wait_text("Which kind")
+        env.api.press_button(campaign.message, "ct:any")
+        await env.wait_text("Send me the")
+        env.api.send_text(f"{account.api_key} {account.secret}")
+        verdict = await env.wait_text("Step 1 of", wait=20)
+        assert "under maintenance right now; this is not your key" in verdict.text

@@ -13,6 +13,8 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import _post_init, build_application, open_services
 from bot.config import Settings
+from bot.exchanges.catalog import CATALOG, CheckStyle, cex_ids
+from bot.exchanges.factory import ClientFactory
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,12 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
                 allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
             )
             log.info("polling for updates")
+        warm = asyncio.create_task(_keep_markets_warm(services.factory), name="markets")
         await stop.wait()
         log.info("stopping")
+        warm.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warm
         await app.updater.stop()
         await app.stop()
         return 0
@@ -89,6 +95,22 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
         await services.close()
         if world is not None:
             await world.stop()
+
+
+async def _keep_markets_warm(factory: ClientFactory) -> None:
+    """Load every exchange's markets at start and reload them a little before they expire, so no user waits."""
+    specs = [CATALOG[eid] for eid in cex_ids() if CATALOG[eid].check_style is CheckStyle.PROBES]
+    first = True
+    while True:
+        for spec in specs:
+            if not first:
+                factory.forget_markets(spec.id)  # a check arriving now loads them itself (once, under a lock)
+            try:
+                await factory.preload(spec)
+            except Exception as exc:  # noqa: BLE001 - an exchange being down must not stop the others
+                log.warning("could not load %s markets: %s", spec.id, type(exc).__name__)
+        first = False
+        await asyncio.sleep(max(60.0, factory.markets_ttl - 600))
 
 
 async def print_status(settings: Settings, *, self_only: bool = False) -> int:

@@ -110,6 +110,7 @@ async def test_serve_polls_sets_the_command_menu_and_stops_cleanly(tmp_path: Pat
             telegram_api_base_url=api.base_url,
             database_path=tmp_path / "bot.sqlite3",
             bot_encryption_key=TEST_KEY,
+            exchange_sandbox=True,  # simulated exchanges: the markets warm-up stays on 127.0.0.1
         )
         stop = asyncio.Event()
         task = asyncio.create_task(serve(settings, stop=stop))

@@ -216,6 +216,9 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = services
     register_all(app)
+    from handlers.support import start_support_worker
+
+    start_support_worker(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(_wipe_expired, interval=60, first=60, name="wipe-expired-keys")
     return app
@@ -225,7 +228,14 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     from bot.status import StatusService
 
     services: Services = app.bot_data["services"]
+    from handlers.support import verify_support_chat
+
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    if services.settings.support_enabled:
+        problems = await verify_support_chat(app.bot, services.settings)
+        services.extras["support_chat_problems"] = problems
+        for problem in problems:
+            log.warning("support chat: %s", problem)
     if "status" not in services.extras:
         services.extras["status"] = StatusService(
             services.settings,

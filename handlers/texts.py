@@ -124,6 +124,60 @@ EN: dict[str, str] = {
     ),
     "banned": "Sorry, this bot can't help you at the moment. You can reach HuFi at {contact}.",
     "btn_question_other": "I'm not sure",
+    # -- support: the user's side --------------------------------------------------------------------------------
+    "support_describe": (
+        "🙋 I'll hand your case to a person from HuFi support, with the results of your last check "
+        "(never your key or secret).\n\nDescribe the problem in a sentence, or tap Skip."
+    ),
+    "btn_skip": "Skip",
+    "support_opened": (
+        "✅ Your request #{ticket} is with HuFi support. Write here to add anything: I pass it on, and the "
+        "team's answers appear in this chat.\n\n"
+        "Please don't send screenshots or files that show a secret key: support never needs it."
+    ),
+    "support_reopened_by_message": (
+        "🔓 I passed your message to HuFi support and reopened your request #{ticket}.\n\n"
+        "Please don't send screenshots or files that show a secret key: support never needs it."
+    ),
+    "support_already_open": "Your request #{ticket} is already with HuFi support: just write here and I pass it on.",
+    "support_added_check": "I added the results of this check to it.",
+    "support_cancelled": "Okay, I did not contact support. Use /support whenever you need a person.",
+    "support_secret_relay": (
+        "🧹 I deleted your message because it looked like an API key or secret, and I never pass those on: "
+        "HuFi support never needs your secret."
+    ),
+    "support_closed_user": (
+        "Your support request #{ticket} was closed. If you still need help, just write here and it reopens."
+    ),
+    "support_reopened_user": "Your support request #{ticket} was reopened by HuFi support.",
+    # -- support: the staff's side -----------------------------------------------------------------------------
+    "staff_only": "Only HuFi support staff can use this command.",
+    "staff_need_user": (
+        "Whose ticket? Use /{command} in the user's topic, as a reply to one of their messages, or with their "
+        "user id: <code>/{command} 123456789</code>"
+    ),
+    "staff_closed": "✅ Ticket #{ticket} closed. The user was told; their next message reopens it.",
+    "staff_no_open": "This user has no open ticket.",
+    "staff_reopened": "🔓 Ticket #{ticket} is open.",
+    "staff_recheck_running": "🔁 Re-checking the kept {exchange} key {fingerprint}…",
+    "staff_recheck_no_key": (
+        "I no longer keep a key for this user (keys are kept for at most {minutes} minutes, and wiped after a "
+        "passing check or /forget). Ask them to run /check again."
+    ),
+    "staff_recheck_failed": "⚠️ The re-check could not run: {error}",
+    "staff_banned": (
+        "⛔ User <code>{user}</code> is banned: they get a polite refusal and nothing is relayed. /unban lifts it."
+    ),
+    "staff_unbanned": "User <code>{user}</code> is no longer banned.",
+    "staff_not_banned": "User <code>{user}</code> was not banned.",
+    "staff_tickets_none": "No open tickets.",
+    "staff_tickets_header": "<b>Open tickets: {count}</b> (oldest first)",
+    "staff_ticket_line": "#{ticket} · {name} · <code>{user}</code> · opened {opened} · {cause}{link}",
+    "staff_ticket_no_check": "no check",
+    "note_user_blocked": "⚠️ Not delivered: the user has blocked the bot.",
+    "note_not_delivered": "⚠️ Not delivered to the user: {reason}",
+    "note_user_banned": "⛔ This user is banned: nothing is relayed to them. /unban lifts it.",
+    "note_reopened_by_user": "🔓 The user wrote again: ticket #{ticket} reopened.",
 }
 
 

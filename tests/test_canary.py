@@ -150,3 +150,33 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
             assert form not in calls, "a credential reached the Bot API"
             assert form not in logs, "a credential reached the logs"
             assert form.encode() not in files, "a credential reached the database files"
+
+
+async def test_planted_credentials_never_reach_support_logs_or_database(
+    tmp_path: Path, production_logging: Collect
+) -> None:
+    from tests.test_support import SUPPORT, message_in_group, open_ticket, staff, support_env
+
+    async with support_env(tmp_path) as env:
+        account, thread = await open_ticket(env)
+        planted = [account.api_key, account.secret]
+        # the user pastes the secret again while the ticket is open: deleted, never relayed
+        env.api.send_text(f"here it is again {account.secret}")
+        await env.wait_method("deleteMessage")
+        env.api.send_text("it still fails")
+        await message_in_group(env, "it still fails")
+        env.api.send_text("thanks, I fixed it", staff(env), chat=SUPPORT, thread=thread)
+        await env.wait_text("thanks, I fixed it")
+        env.api.send_text("/recheck", staff(env), chat=SUPPORT, thread=thread)
+        await message_in_group(env, "Check #2")
+        await env.app.update_persistence()
+        calls = json.dumps([{"m": c.method, "p": c.params} for c in env.api.calls], default=str)
+        db_path = env.settings.database_path
+
+    files = b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+    logs = "\n".join(production_logging.lines)
+    for secret in planted:
+        for form in forms(secret):
+            assert form not in calls, "a credential reached the Bot API or the support chat"
+            assert form not in logs, "a credential reached the logs"
+            assert form.encode() not in files, "a credential reached the database files"

@@ -64,8 +64,12 @@ def _looks_like_credential(token: str) -> bool:
     has_alpha = any(c.isalpha() for c in token)
     if has_digit and has_alpha:
         return True
-    # all-letter or all-digit runs this long are rare in prose but common in base64/hex secrets
-    return len(token) >= 24 and (has_alpha or has_digit) and " " not in token
+    if len(token) < 24:
+        return False
+    if has_alpha:
+        # letters only: random base64 mixes cases; identifiers such as VIEW_SPOT_TRADING_HISTORY don't
+        return any(c.isupper() for c in token) and any(c.islower() for c in token)
+    return has_digit  # a long run of digits (a numeric secret)
 
 
 _SEPARATED_RE = re.compile(r"[^\s:;,|=\"'`<>()\[\]{}]+")

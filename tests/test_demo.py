@@ -17,7 +17,7 @@ def _buttons(screen: str) -> dict[str, str]:
     return {label.strip(): number for number, label in re.findall(r"\[(\d+)\] ([^\[\n]+)", screen)}
 
 
-def test_demo_checks_a_good_key_and_a_bad_key_through_to_the_fix() -> None:
+def test_demo_good_key_bad_key_fixed_then_escalated_and_answered_by_staff() -> None:
     env = {**os.environ, "PTB_TIMEDELTA": "1", "PYTHONUNBUFFERED": "1"}
     child = pexpect.spawn(sys.executable, ["-m", "bot", "demo"], cwd=str(ROOT), env=env, encoding="utf-8", timeout=30)
     try:
@@ -53,6 +53,23 @@ def test_demo_checks_a_good_key_and_a_bad_key_through_to_the_fix() -> None:
         child.expect("you> ")
         child.sendline(buttons["🔁 Done, check again"])
         child.expect("passes every check")
+
+        # a bad key escalated to support, answered by staff
+        child.expect("you> ")
+        child.sendline("/check")
+        choose("MEXC")
+        choose("Not sure / all")
+        child.expect("you> ")
+        child.sendline("/use 4")
+        child.expect("Step 1 of")
+        choose("🙋 Talk to support")
+        child.expect("Describe the problem")
+        child.expect("you> ")
+        child.sendline("HuFi refuses my key")
+        child.expect(r"\[SUPPORT GROUP\] BOT: 🆘 Ticket #1")
+        child.expect("you> ")
+        child.sendline("/staff Please create a new key, this one has expired.")
+        child.expect(r"BOT \(relayed\): Please create a new key, this one has expired\.")
         child.expect("you> ")
         child.sendline("/quit")
         child.expect(pexpect.EOF)

@@ -17,22 +17,43 @@ from typing import Any
 
 from bot.app import _post_init, build_application, open_services
 from bot.config import Settings
+from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
 from bot.sandbox.world import DemoKey, SandboxWorld
 
+SUPPORT_CHAT_ID = -1009990001
+PRINTED = {
+    "sendMessage": "BOT",
+    "editMessageText": "BOT (updated)",
+    "copyMessage": "BOT (relayed)",
+    "sendPhoto": "BOT (photo)",
+    "sendDocument": "BOT (file)",
+}
 HELP = """Type as a Telegram user would (try /check). Also:
   1, 2, 3 …     press that button of the bot's last message
   /use N        send demo key N (key and secret in one message)
   /key N, /secret N   send only the key or only the secret of demo key N
   /fix N        fix demo key N on the exchange (then press "Done, check again")
+  /staff TEXT   answer as a HuFi support agent in your ticket (after "Talk to support")
   /keys         show the demo keys again
   /quit         leave (Ctrl-D works too)"""
 
 
 class Demo:
-    def __init__(self, api: TelegramEmulator, world: SandboxWorld, keys: list[DemoKey], out: Any = sys.stdout):
+    def __init__(
+        self,
+        api: TelegramEmulator,
+        world: SandboxWorld,
+        keys: list[DemoKey],
+        out: Any = sys.stdout,
+        *,
+        support_chat: int | None = None,
+        staff: Any = None,
+    ):
         self.api = api
+        self.support_chat = support_chat
+        self.staff = staff
         self.world = world
         self.keys = keys
         self.out = out
@@ -53,10 +74,10 @@ class Demo:
             self.say("   🗑  (your message was deleted by the bot)")
             return
         message = action.message
-        if message is None or action.method not in ("sendMessage", "editMessageText"):
+        if message is None or action.method not in PRINTED:
             return
         chat = message.get("chat", {})
-        prefix = "BOT" if action.method == "sendMessage" else "BOT (updated)"
+        prefix = PRINTED[action.method]
         if chat.get("type") != "private":
             prefix = f"[SUPPORT GROUP] {prefix}"
         self.say(f"\n{prefix}: {action.text or ''}")
@@ -82,6 +103,9 @@ class Demo:
             return True
         if line in ("/demo", "/demohelp"):
             self.say(HELP)
+            return True
+        if line.startswith("/staff"):
+            self.staff_says(line.removeprefix("/staff").strip())
             return True
         word, _, arg = line.partition(" ")
         if word in ("/use", "/key", "/secret", "/fix"):
@@ -112,6 +136,19 @@ class Demo:
         self.api.send_text(line, self.user)
         return True
 
+    def staff_says(self, text: str) -> None:
+        """The support agent writes in the user's topic (the newest one)."""
+        if not text or self.support_chat is None:
+            self.say("(usage: /staff your answer)")
+            return
+        topics = self.api.chat(self.support_chat).topics
+        if not topics:
+            self.say('(no ticket yet: press "Talk to support" after a check first)')
+            return
+        thread = max(topics)
+        self.say(f"[SUPPORT GROUP] Sam (staff): {text}")
+        self.api.send_text(text, self.staff, chat=self.support_chat, thread=thread)
+
     def _key(self, arg: str) -> DemoKey | None:
         if arg.isdigit() and 1 <= int(arg) <= len(self.keys):
             return self.keys[int(arg) - 1]
@@ -123,16 +160,23 @@ async def run_demo(script: str | None = None) -> int:
     """Run the demo until /quit or end of input. `script`: a file of input lines (used by tests)."""
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     with tempfile.TemporaryDirectory(prefix="hufi-demo-") as tmp:
-        async with TelegramEmulator() as api, SandboxWorld() as world:
+        async with TelegramEmulator() as api, SandboxWorld() as world, FakeHufi() as hufi:
             keys = world.seed_demo("mexc")
+            support = api.add_group("HuFi support (demo)", forum=True, chat_id=SUPPORT_CHAT_ID)
+            staff = api.add_user("Sam", username="sam_hufi_support")
+            api.set_member(support, staff, "administrator")
             settings = Settings(
                 telegram_bot_token=api.token,
                 telegram_api_base_url=api.base_url,
                 database_path=Path(tmp) / "demo.sqlite3",
+                support_chat_id=SUPPORT_CHAT_ID,
+                staff_user_ids=frozenset({staff.id}),
+                hufi_recording_oracle_url=hufi.base_url,
+                hufi_campaign_launcher_url=hufi.base_url,
             )
             services = await open_services(settings, url_overrides=world.url_overrides)
             app = build_application(settings, services, rate_limiter=False)
-            demo = Demo(api, world, keys)
+            demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
             api.on_action = demo.on_action
             await app.initialize()
             try:

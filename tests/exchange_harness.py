@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import string
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.diagnosis.model import Permission
+from bot.exchanges.catalog import get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.probes import KeyChecker
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
-from bot.sandbox.exchanges.base import FakeAccount, FakeExchange
+from bot.sandbox.exchanges.base import METHOD_FOR_PERMISSION, FakeAccount, FakeExchange
+
+#: probe method name in the fixtures -> the permission it proves
+PERM_OF: dict[str, Permission] = {method: perm for perm, method in METHOD_FOR_PERMISSION.items()}
+#: an IP that is never the one the fakes see clients coming from
+OTHER_IP = "198.51.100.1"
 
 
 @asynccontextmanager
 async def running(fake_cls: type[FakeExchange], **fake_kwargs: Any) -> AsyncIterator[tuple[FakeExchange, KeyChecker]]:
-    """Start a fake exchange and a checker whose client factory points at it; stop both afterwards."""
+    """Start a fake exchange and a checker whose client factory points at it; stop both afterwards.
+
+    The shared per-exchange pacing is switched off: tests run many checks back to back on one fake.
+    """
     fake = fake_cls(**fake_kwargs)
     await fake.start()
     try:
         factory = ClientFactory(url_overrides={fake.exchange_id: fake.base_url})
+        factory.limiter(get_spec(fake.exchange_id)).interval = 0.0
         yield fake, KeyChecker(factory)
     finally:
         await fake.stop()
@@ -42,3 +54,58 @@ def statuses(report: KeyCheckReport) -> dict[str, str]:
 
 def all_granted(report: KeyCheckReport) -> bool:
     return all(o.status is ProbeStatus.GRANTED for o in report.outcomes.values())
+
+
+def typo(value: str) -> str:
+    """`value` with its last character changed to another of the same kind (hex digit, lower, upper case)."""
+    last = value[-1]
+    if last in string.hexdigits.lower():
+        alphabet = string.hexdigits.lower()[:16]
+    elif last.islower():
+        alphabet = string.ascii_lowercase
+    elif last.isupper():
+        alphabet = string.ascii_uppercase
+    else:
+        alphabet = string.ascii_letters
+    return value[:-1] + next(c for c in alphabet if c != last)
+
+
+async def arrange(
+    how: str, fake: FakeExchange, checker: KeyChecker, account: FakeAccount, case: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Set the fake (or the credentials) up so the next check meets `how`; returns the credential changes.
+
+    `how` names what produced a fixture reply: a key typo, another key's secret, a skewed clock, an account
+    state, a permission taken away, no deposit address, the fixture's body forced on every request, the
+    exchange refusing connections or never answering.
+    """
+    if how == "key_typo":
+        return {"api_key": typo(account.api_key)}
+    if how == "secret":
+        return {"secret": fake.new_secret()}
+    if how == "skew":
+        fake.clock_offset_ms = -600_000  # ten minutes apart
+    elif how == "expired":
+        account.expired = True
+    elif how == "frozen":
+        account.frozen = True
+    elif how == "not_activated":
+        account.settings["activated"] = False
+    elif how == "ip":
+        account.ip_whitelist = (OTHER_IP,)
+    elif how == "revoke" and case is not None:
+        account.revoke(PERM_OF[case["method"]])
+    elif how in ("no_address", "generating"):
+        account.deposit_address = None
+        account.settings["address_generating"] = how == "generating"
+    elif how == "force_all" and case is not None:
+        fake.force(body=case["body"], status=case["http_status"])
+    elif how == "refused":
+        await checker.factory.preload(get_spec(fake.exchange_id))
+        await fake.stop()
+    elif how == "slow":
+        checker.factory.timeout_ms = 150
+        fake.force(mode="hang")
+    else:
+        raise AssertionError(f"unknown arrangement {how}")
+    return {}

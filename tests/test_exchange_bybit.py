@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import string
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
 
 import pytest
 from ccxt.base.errors import ExchangeError
 
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
-from bot.exchanges.probes import KeyChecker
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, METHOD_FOR_PERMISSION, FakeAccount, fixture_replies
+from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, fixture_replies
 from bot.sandbox.exchanges.bybit import PERMISSION_NAMES, FakeBybit
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import OTHER_IP, PERM_OF, all_granted, arrange, creds_of, running, typo
 
 EXCHANGE = "bybit"
 SPEC = get_spec(EXCHANGE)
-PERM_OF = {method: perm for perm, method in METHOD_FOR_PERMISSION.items()}
 FIXTURES = {f["id"]: f for f in fixture_replies() if f["exchange"] == EXCHANGE}
-OTHER_IP = "198.51.100.1"
 
 #: how each non-ok fixture case is produced through a real check
 HOW = {
@@ -44,11 +37,6 @@ HOW = {
 }
 
 
-def typo(value: str) -> str:
-    """The value with its last character changed to another one of the same alphabet."""
-    return value[:-1] + next(c for c in string.ascii_letters if c != value[-1])
-
-
 def ret_code(body: str) -> str:
     try:
         return str(json.loads(body)["retCode"])
@@ -56,49 +44,8 @@ def ret_code(body: str) -> str:
         return body.strip()
 
 
-async def arrange(
-    how: str, fake: FakeBybit, checker: KeyChecker, account: FakeAccount, case: dict[str, Any] | None = None
-) -> dict[str, str]:
-    """Set the fake (or the credentials) up so the next check meets `how`; returns the credential changes."""
-    if how == "key_typo":
-        return {"api_key": typo(account.api_key)}
-    if how == "secret":
-        return {"secret": fake.new_secret()}
-    if how == "skew":
-        fake.clock_offset_ms = -600_000  # ten minutes apart
-    elif how == "expired":
-        account.expired = True
-    elif how == "frozen":
-        account.frozen = True
-    elif how == "ip":
-        account.ip_whitelist = (OTHER_IP,)
-    elif how == "revoke" and case is not None:
-        account.revoke(PERM_OF[case["method"]])
-    elif how == "no_address":
-        account.deposit_address = None
-    elif how == "force_all" and case is not None:
-        fake.force(body=case["body"], status=case["http_status"])
-    elif how == "refused":
-        await checker.factory.preload(SPEC)
-        await fake.stop()
-    elif how == "slow":
-        checker.factory.timeout_ms = 150
-        fake.force(mode="hang")
-    else:
-        raise AssertionError(f"unknown arrangement {how}")
-    return {}
-
-
-@asynccontextmanager
-async def fake_bybit(**kwargs: Any) -> AsyncIterator[tuple[FakeBybit, KeyChecker]]:
-    """The fake and a checker pointed at it, without the production pacing (10 requests/s) between requests."""
-    async with running(FakeBybit, **kwargs) as (fake, checker):
-        checker.factory.limiter(SPEC).interval = 0.0
-        yield cast(FakeBybit, fake), checker
-
-
 async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         report = await checker.check(EXCHANGE, creds_of(account))
         assert all_granted(report), report.to_dict()
@@ -116,7 +63,7 @@ async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
 
 @pytest.mark.parametrize("missing", list(Permission))
 async def test_each_missing_permission_fails_only_its_probe(missing: Permission) -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         account.revoke(missing)
         report = await checker.check(EXCHANGE, creds_of(account))
@@ -129,7 +76,7 @@ async def test_each_missing_permission_fails_only_its_probe(missing: Permission)
 @pytest.mark.parametrize("fixture_id", sorted(HOW))
 async def test_fixture_case_through_a_real_check(fixture_id: str) -> None:
     case = FIXTURES[fixture_id]
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(HOW[fixture_id], fake, checker, account, case)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -159,7 +106,7 @@ def test_every_bybit_fixture_case_is_mapped() -> None:
     ],
 )
 async def test_account_states_fail_every_probe(scenario: str, error_type: str, code: str) -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(scenario, fake, checker, account)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -170,7 +117,7 @@ async def test_account_states_fail_every_probe(scenario: str, error_type: str, c
 
 
 async def test_signature_error_echoes_what_was_signed() -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         report = await checker.check(EXCHANGE, creds_of(account, secret=fake.new_secret()))
         message = report.outcomes[Permission.VIEW_DEPOSIT_ADDRESS].error_message or ""
@@ -178,7 +125,7 @@ async def test_signature_error_echoes_what_was_signed() -> None:
 
 
 async def test_clock_skew_reply_carries_both_timestamps() -> None:
-    async with fake_bybit(clock_offset_ms=-600_000) as (fake, checker):
+    async with running(FakeBybit, clock_offset_ms=-600_000) as (fake, checker):
         report = await checker.check(EXCHANGE, creds_of(fake.add_account()))
         message = report.outcomes[Permission.VIEW_SPOT_TRADING_HISTORY].error_message or ""
         assert "recv_window[5000]" in message and "server_timestamp[" in message
@@ -189,7 +136,7 @@ async def test_clock_skew_reply_carries_both_timestamps() -> None:
     [("exchange_maintenance", "ExchangeError", '"retCode":10016'), ("rate_limited", "RateLimitExceeded", "403")],
 )
 async def test_exchange_side_replies_fail_every_probe(cause: str, error_type: str, code: str) -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         fake.force(cause)
         report = await checker.check(EXCHANGE, creds_of(account))
@@ -198,7 +145,7 @@ async def test_exchange_side_replies_fail_every_probe(cause: str, error_type: st
 
 
 async def test_key_info_endpoint_reflects_permissions_ips_and_expiry() -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account(ip_whitelist=(DEFAULT_CLIENT_IP, OTHER_IP))
         account.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
         plain = fake.add_account()
@@ -217,7 +164,7 @@ async def test_key_info_endpoint_reflects_permissions_ips_and_expiry() -> None:
 
 
 async def test_key_info_endpoint_rejects_a_bad_key_like_every_private_endpoint() -> None:
-    async with fake_bybit() as (fake, checker):
+    async with running(FakeBybit) as (fake, checker):
         account = fake.add_account()
         async with checker.factory.client(SPEC, creds_of(account, api_key=typo(account.api_key))) as client:
             with pytest.raises(ExchangeError, match="10003"):

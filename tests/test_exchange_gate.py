@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import string
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
 
 import pytest
 from ccxt.base.errors import ExchangeError
 
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
-from bot.exchanges.probes import KeyChecker
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, METHOD_FOR_PERMISSION, FakeAccount, fixture_replies
+from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, fixture_replies
 from bot.sandbox.exchanges.gate import FakeGate
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import OTHER_IP, PERM_OF, all_granted, arrange, creds_of, running
 
 EXCHANGE = "gate"
 SPEC = get_spec(EXCHANGE)
-PERM_OF = {method: perm for perm, method in METHOD_FOR_PERMISSION.items()}
 FIXTURES = {f["id"]: f for f in fixture_replies() if f["exchange"] == EXCHANGE}
-OTHER_IP = "198.51.100.1"
 
 #: how each non-ok fixture case is produced through a real check
 HOW = {
@@ -44,12 +37,6 @@ HOW = {
 }
 
 
-def typo(value: str) -> str:
-    """The value with its last character changed to another one of the same alphabet."""
-    alphabet = string.hexdigits.lower()[:16] if value[-1] in string.hexdigits else string.ascii_letters
-    return value[:-1] + next(c for c in alphabet if c != value[-1])
-
-
 def label(body: str) -> str:
     try:
         return str(json.loads(body)["label"])
@@ -57,45 +44,8 @@ def label(body: str) -> str:
         return body.strip()
 
 
-async def arrange(
-    how: str, fake: FakeGate, checker: KeyChecker, account: FakeAccount, case: dict[str, Any] | None = None
-) -> dict[str, str]:
-    """Set the fake (or the credentials) up so the next check meets `how`; returns the credential changes."""
-    if how == "key_typo":
-        return {"api_key": typo(account.api_key)}
-    if how == "secret":
-        return {"secret": fake.new_secret()}
-    if how == "skew":
-        fake.clock_offset_ms = -600_000  # ten minutes apart
-    elif how == "expired":
-        account.expired = True
-    elif how == "frozen":
-        account.frozen = True
-    elif how == "ip":
-        account.ip_whitelist = (OTHER_IP,)
-    elif how == "force_all" and case is not None:
-        fake.force(body=case["body"], status=case["http_status"])
-    elif how == "refused":
-        await checker.factory.preload(SPEC)
-        await fake.stop()
-    elif how == "slow":
-        checker.factory.timeout_ms = 150
-        fake.force(mode="hang")
-    else:
-        raise AssertionError(f"unknown arrangement {how}")
-    return {}
-
-
-@asynccontextmanager
-async def fake_gate(**kwargs: Any) -> AsyncIterator[tuple[FakeGate, KeyChecker]]:
-    """The fake and a checker pointed at it, without the production pacing (10 requests/s) between requests."""
-    async with running(FakeGate, **kwargs) as (fake, checker):
-        checker.factory.limiter(SPEC).interval = 0.0
-        yield cast(FakeGate, fake), checker
-
-
 async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         report = await checker.check(EXCHANGE, creds_of(account))
         assert all_granted(report), report.to_dict()
@@ -113,7 +63,7 @@ async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
 
 @pytest.mark.parametrize("missing", list(Permission))
 async def test_each_missing_permission_fails_only_its_probe(missing: Permission) -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         account.revoke(missing)
         report = await checker.check(EXCHANGE, creds_of(account))
@@ -127,7 +77,7 @@ async def test_each_missing_permission_fails_only_its_probe(missing: Permission)
 async def test_fixture_case_through_a_real_check(fixture_id: str) -> None:
     case = FIXTURES[fixture_id]
     how = HOW[fixture_id]
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(how, fake, checker, account, case)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -145,7 +95,7 @@ def test_every_gate_fixture_case_is_mapped() -> None:
 
 async def test_deposit_without_network_param_fails_client_side_like_the_fixture() -> None:
     case = FIXTURES["gate-fetch_deposit_address-ok-no-network-param"]
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         async with checker.factory.client(SPEC, creds_of(account)) as client:
             with pytest.raises(ExchangeError) as raised:
@@ -167,7 +117,7 @@ async def test_deposit_without_network_param_fails_client_side_like_the_fixture(
     ],
 )
 async def test_account_states_fail_every_probe(scenario: str, error_type: str, code: str) -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(scenario, fake, checker, account)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -182,7 +132,7 @@ async def test_account_states_fail_every_probe(scenario: str, error_type: str, c
     [("exchange_maintenance", "ExchangeNotAvailable", "TOO_BUSY"), ("rate_limited", "RateLimitExceeded", "TOO_MANY")],
 )
 async def test_exchange_side_replies_fail_every_probe(cause: str, error_type: str, code: str) -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         fake.force(cause)
         report = await checker.check(EXCHANGE, creds_of(account))
@@ -191,7 +141,7 @@ async def test_exchange_side_replies_fail_every_probe(cause: str, error_type: st
 
 
 async def test_no_deposit_address_fails_only_the_deposit_probe() -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account(deposit_address=None)
         report = await checker.check(EXCHANGE, creds_of(account))
         assert report.missing == [Permission.VIEW_DEPOSIT_ADDRESS]
@@ -199,7 +149,7 @@ async def test_no_deposit_address_fails_only_the_deposit_probe() -> None:
 
 
 async def test_key_info_endpoint_reports_the_ip_allow_list() -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account(ip_whitelist=(DEFAULT_CLIENT_IP, OTHER_IP), settings={"user_id": 10406147})
         async with checker.factory.client(SPEC, creds_of(account)) as client:
             detail = await client.private_account_get_detail()
@@ -211,7 +161,7 @@ async def test_key_info_endpoint_reports_the_ip_allow_list() -> None:
 
 
 async def test_key_info_endpoint_rejects_a_bad_key_like_every_private_endpoint() -> None:
-    async with fake_gate() as (fake, checker):
+    async with running(FakeGate) as (fake, checker):
         account = fake.add_account()
         async with checker.factory.client(SPEC, creds_of(account, secret=fake.new_secret())) as client:
             with pytest.raises(ExchangeError, match="INVALID_SIGNATURE"):

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import string
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
 
 import pytest
 from ccxt.base.errors import ArgumentsRequired
 
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
-from bot.exchanges.probes import KeyChecker
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import METHOD_FOR_PERMISSION, FakeAccount, fixture_replies
+from bot.sandbox.exchanges.base import fixture_replies
 from bot.sandbox.exchanges.xt import FakeXt
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import PERM_OF, all_granted, arrange, creds_of, running
 
 EXCHANGE = "xt"
 SPEC = get_spec(EXCHANGE)
-PERM_OF = {method: perm for perm, method in METHOD_FOR_PERMISSION.items()}
 FIXTURES = {f["id"]: f for f in fixture_replies() if f["exchange"] == EXCHANGE}
-OTHER_IP = "198.51.100.1"
 
 #: how each non-ok fixture case is produced through a real check
 HOW = {
@@ -43,11 +36,6 @@ HOW = {
 }
 
 
-def typo(value: str) -> str:
-    """The value with its last character changed to another one of the same alphabet (hex)."""
-    return value[:-1] + next(c for c in string.hexdigits.lower()[:16] if c != value[-1])
-
-
 def mc(body: str) -> str:
     try:
         return f'"mc":"{json.loads(body)["mc"]}"'
@@ -55,50 +43,8 @@ def mc(body: str) -> str:
         return body.strip()
 
 
-async def arrange(
-    how: str, fake: FakeXt, checker: KeyChecker, account: FakeAccount, case: dict[str, Any] | None = None
-) -> dict[str, str]:
-    """Set the fake (or the credentials) up so the next check meets `how`; returns the credential changes."""
-    if how == "key_typo":
-        return {"api_key": typo(account.api_key)}
-    if how == "secret":
-        return {"secret": fake.new_secret()}
-    if how == "skew":
-        fake.clock_offset_ms = -600_000  # ten minutes apart
-    elif how == "expired":
-        account.expired = True
-    elif how == "frozen":
-        account.frozen = True
-    elif how == "not_activated":
-        account.settings["activated"] = False
-    elif how == "ip":
-        account.ip_whitelist = (OTHER_IP,)
-    elif how == "revoke" and case is not None:
-        account.revoke(PERM_OF[case["method"]])
-    elif how in ("no_address", "generating"):
-        account.deposit_address = None
-        account.settings["address_generating"] = how == "generating"
-    elif how == "refused":
-        await checker.factory.preload(SPEC)
-        await fake.stop()
-    elif how == "slow":
-        checker.factory.timeout_ms = 150
-        fake.force(mode="hang")
-    else:
-        raise AssertionError(f"unknown arrangement {how}")
-    return {}
-
-
-@asynccontextmanager
-async def fake_xt(**kwargs: Any) -> AsyncIterator[tuple[FakeXt, KeyChecker]]:
-    """The fake and a checker pointed at it, without the production pacing (10 requests/s) between requests."""
-    async with running(FakeXt, **kwargs) as (fake, checker):
-        checker.factory.limiter(SPEC).interval = 0.0
-        yield cast(FakeXt, fake), checker
-
-
 async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         report = await checker.check(EXCHANGE, creds_of(account))
         assert all_granted(report), report.to_dict()
@@ -117,7 +63,7 @@ async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
 
 @pytest.mark.parametrize("missing", list(Permission))
 async def test_each_missing_permission_fails_only_its_probe(missing: Permission) -> None:
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         account.revoke(missing)
         report = await checker.check(EXCHANGE, creds_of(account))
@@ -130,7 +76,7 @@ async def test_each_missing_permission_fails_only_its_probe(missing: Permission)
 @pytest.mark.parametrize("fixture_id", sorted(HOW))
 async def test_fixture_case_through_a_real_check(fixture_id: str) -> None:
     case = FIXTURES[fixture_id]
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(HOW[fixture_id], fake, checker, account, case)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -148,7 +94,7 @@ def test_every_xt_fixture_case_is_mapped() -> None:
 
 async def test_deposit_without_network_param_fails_before_any_request_like_the_fixture() -> None:
     case = FIXTURES["xt-fetch_deposit_address-ok-no-network-param"]
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         async with checker.factory.client(SPEC, creds_of(account)) as client:
             with pytest.raises(ArgumentsRequired) as raised:
@@ -171,7 +117,7 @@ async def test_deposit_without_network_param_fails_before_any_request_like_the_f
     ],
 )
 async def test_account_states_fail_every_probe(scenario: str, error_type: str, code: str) -> None:
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         changes = await arrange(scenario, fake, checker, account)
         report = await checker.check(EXCHANGE, creds_of(account, **changes))
@@ -185,7 +131,7 @@ async def test_account_states_fail_every_probe(scenario: str, error_type: str, c
     ("cause", "error_type"), [("exchange_maintenance", "OnMaintenance"), ("rate_limited", "RateLimitExceeded")]
 )
 async def test_exchange_side_replies_fail_every_probe(cause: str, error_type: str) -> None:
-    async with fake_xt() as (fake, checker):
+    async with running(FakeXt) as (fake, checker):
         account = fake.add_account()
         fake.force(cause)
         report = await checker.check(EXCHANGE, creds_of(account))

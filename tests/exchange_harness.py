@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.probes import KeyChecker
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
-from bot.sandbox.exchanges.base import METHOD_FOR_PERMISSION, FakeAccount, FakeExchange
+from bot.sandbox.exchanges.base import METHOD_FOR_PERMISSION, FakeAccount, FakeExchange, fixture_replies
 
 #: probe method name in the fixtures -> the permission it proves
 PERM_OF: dict[str, Permission] = {method: perm for perm, method in METHOD_FOR_PERMISSION.items()}
@@ -109,3 +110,37 @@ async def arrange(
     else:
         raise AssertionError(f"unknown arrangement {how}")
     return {}
+
+
+def replayable_fixtures(exchange: str) -> list[dict[str, Any]]:
+    """The fixture's rejections of `exchange` that a fake can reproduce (network faults are the base's job)."""
+    return [
+        f
+        for f in fixture_replies()
+        if f["exchange"] == exchange and f["ccxt_exception"] and f["trigger"] not in ("network_refused", "server_slow")
+    ]
+
+
+async def call_probe(client: Any, method: str) -> Any:
+    """Call one of HuFi's probe methods (as named in the fixtures) on a ccxt client, with plain arguments."""
+    if method == "fetch_balance":
+        return await client.fetch_balance()
+    if method == "fetch_deposit_address":
+        return await client.fetch_deposit_address("ETH")
+    return await client.fetch_my_trades("ETH/USDT", client.milliseconds() - 1, 100)
+
+
+def body_code(fixture: dict[str, Any]) -> str:
+    """The `code` field of a fixture's JSON body, else its HTTP status."""
+    try:
+        return str(json.loads(fixture["body"])["code"])
+    except (ValueError, KeyError, TypeError):
+        return str(fixture["http_status"])
+
+
+def messages(report: KeyCheckReport) -> list[str]:
+    return [o.error_message or "" for o in report.outcomes.values()]
+
+
+def error_types(report: KeyCheckReport) -> set[str | None]:
+    return {o.error_type for o in report.outcomes.values()}

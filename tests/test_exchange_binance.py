@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -11,9 +10,18 @@ import pytest
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, fixture_replies
+from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP
 from bot.sandbox.exchanges.binance import FakeBinance
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import (
+    all_granted,
+    body_code,
+    call_probe,
+    creds_of,
+    messages,
+    replayable_fixtures,
+    running,
+    typo,
+)
 
 SPEC = get_spec("binance")
 RESTRICTION_FIELDS = {
@@ -31,38 +39,6 @@ RESTRICTION_FIELDS = {
     "enableFixApiTrade",
     "enableFixReadOnly",
 }
-
-
-def _typo(key: str) -> str:
-    return key[:-1] + ("A" if key[-1] != "A" else "B")
-
-
-def _messages(report) -> list[str]:  # type: ignore[no-untyped-def]
-    return [o.error_message or "" for o in report.outcomes.values()]
-
-
-def _replayed(exchange: str) -> list[dict[str, Any]]:
-    """The fixture's rejections that a fake can reproduce (network faults are the base class's job)."""
-    return [
-        f
-        for f in fixture_replies()
-        if f["exchange"] == exchange and f["ccxt_exception"] and f["trigger"] not in ("network_refused", "server_slow")
-    ]
-
-
-async def _call(client: Any, method: str) -> Any:
-    if method == "fetch_balance":
-        return await client.fetch_balance()
-    if method == "fetch_deposit_address":
-        return await client.fetch_deposit_address("ETH")
-    return await client.fetch_my_trades("ETH/USDT", client.milliseconds() - 1, 100)
-
-
-def _code(fixture: dict[str, Any]) -> str:
-    try:
-        return str(json.loads(fixture["body"])["code"])
-    except (ValueError, KeyError, TypeError):
-        return str(fixture["http_status"])
 
 
 async def test_good_key_gets_every_permission_and_requests_match_hufi() -> None:
@@ -101,10 +77,10 @@ async def test_api_restrictions_reports_the_keys_settings() -> None:
 async def test_unknown_key_is_2015_with_the_request_ip_everywhere_including_api_restrictions() -> None:
     async with running(FakeBinance) as (fake, checker):
         account = fake.add_account()
-        report = await checker.check("binance", creds_of(account, api_key=_typo(account.api_key)))
+        report = await checker.check("binance", creds_of(account, api_key=typo(account.api_key)))
         assert report.missing == list(Permission)
         assert {o.error_type for o in report.outcomes.values()} == {"AuthenticationError"}
-        for message in _messages(report):
+        for message in messages(report):
             assert '"code":-2015' in message
             assert f"request ip: {DEFAULT_CLIENT_IP}" in message
         assert "key_info" not in report.evidence
@@ -114,8 +90,8 @@ async def test_unknown_key_is_2015_with_the_request_ip_everywhere_including_api_
 async def test_legacy_2015_text_has_no_request_ip() -> None:
     async with running(FakeBinance, legacy_2015=True) as (fake, checker):
         account = fake.add_account()
-        report = await checker.check("binance", creds_of(account, api_key=_typo(account.api_key)))
-        for message in _messages(report):
+        report = await checker.check("binance", creds_of(account, api_key=typo(account.api_key)))
+        for message in messages(report):
             assert "Invalid API-key, IP, or permissions for action." in message
             assert "request ip" not in message
 
@@ -135,7 +111,7 @@ async def test_wrong_secret_is_1022() -> None:
         report = await checker.check("binance", creds_of(account, secret=fake.new_secret()))
         assert report.missing == list(Permission)
         assert {o.error_type for o in report.outcomes.values()} == {"AuthenticationError"}
-        assert all('"code":-1022' in m for m in _messages(report))
+        assert all('"code":-1022' in m for m in messages(report))
 
 
 async def test_ip_outside_the_allow_list_is_the_same_2015_and_api_restrictions_fails_too() -> None:
@@ -145,7 +121,7 @@ async def test_ip_outside_the_allow_list_is_the_same_2015_and_api_restrictions_f
         assert report.missing == list(Permission)
         assert all(
             f'-2015,"msg":"Invalid API-key, IP, or permissions for action, request ip: {DEFAULT_CLIENT_IP}' in m
-            for m in _messages(report)
+            for m in messages(report)
         )
         assert "key_info_error" in report.evidence
 
@@ -192,7 +168,7 @@ async def test_clock_skew_is_invalid_nonce_1021(offset_ms: int, text: str) -> No
         account = fake.add_account()
         report = await checker.check("binance", creds_of(account))
         assert {o.error_type for o in report.outcomes.values()} == {"InvalidNonce"}
-        assert all('"code":-1021' in m and text in m for m in _messages(report))
+        assert all('"code":-1021' in m and text in m for m in messages(report))
 
 
 async def test_deleted_key_2008_is_a_bare_exchange_error_under_url_override() -> None:
@@ -202,7 +178,7 @@ async def test_deleted_key_2008_is_a_bare_exchange_error_under_url_override() ->
         assert report.missing == list(Permission)
         # reference/exchanges.md finding 10: the spot error table only applies to https://api.binance.com/
         assert {o.error_type for o in report.outcomes.values()} == {"ExchangeError"}
-        assert all('"code":-2008' in m for m in _messages(report))
+        assert all('"code":-2008' in m for m in messages(report))
 
 
 @pytest.mark.parametrize(
@@ -220,7 +196,7 @@ async def test_forced_exchange_side_replies(cause: str, error_type: str, code: s
         report = await checker.check("binance", creds_of(account))
         assert report.missing == list(Permission)
         assert {o.error_type for o in report.outcomes.values()} == {error_type}
-        assert all(code in m for m in _messages(report))
+        assert all(code in m for m in messages(report))
 
 
 async def test_2015_after_a_success_on_the_same_instance_is_relabelled_ddos_protection() -> None:
@@ -258,11 +234,11 @@ async def test_no_deposit_address_fails_only_the_deposit_probe() -> None:
         assert report.outcomes[Permission.VIEW_ACCOUNT_BALANCE].status is ProbeStatus.GRANTED
 
 
-@pytest.mark.parametrize("fixture", _replayed("binance"), ids=lambda f: f["id"])
+@pytest.mark.parametrize("fixture", replayable_fixtures("binance"), ids=lambda f: f["id"])
 async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
     """Each recorded rejection, caused the way the fixture caused it, reaches ccxt as the recorded class."""
     # reference/exchanges.md finding 10: under a URL override ccxt skips Binance's spot table
-    expected = "ExchangeError" if _code(fixture) in ("-2008", "-1008") else fixture["ccxt_exception"]
+    expected = "ExchangeError" if body_code(fixture) in ("-2008", "-1008") else fixture["ccxt_exception"]
     trigger = fixture["trigger"]
     path = fixture["endpoint"].split(" ", 1)[1]
     async with running(FakeBinance) as (fake, checker):
@@ -272,7 +248,7 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
             fake.clock_offset_ms = 600_000  # the client is 10 minutes behind
         elif trigger == "client_key_typo":
             creds = creds_of(
-                account, api_key=account.api_key[:-3] if _code(fixture) == "-2014" else _typo(account.api_key)
+                account, api_key=account.api_key[:-3] if body_code(fixture) == "-2014" else typo(account.api_key)
             )
         elif trigger == "client_secret_typo":
             creds = creds_of(account, secret=fake.new_secret())
@@ -284,10 +260,10 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
             )
         async with checker.factory.client(SPEC, creds) as client:
             with pytest.raises(ccxt_async.BaseError) as caught:
-                await _call(client, fixture["method"])
+                await call_probe(client, fixture["method"])
         assert fake.requests_to(path)
     assert type(caught.value).__name__ == expected
     if trigger.startswith("server_") and "http" not in fixture["observed_message"]:
         assert str(caught.value) == fixture["observed_message"]
     else:
-        assert _code(fixture) in str(caught.value)
+        assert body_code(fixture) in str(caught.value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -11,50 +10,24 @@ import pytest
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, fixture_replies
+from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP
 from bot.sandbox.exchanges.bitget import FakeBitget
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import (
+    all_granted,
+    body_code,
+    call_probe,
+    creds_of,
+    error_types,
+    messages,
+    replayable_fixtures,
+    running,
+    typo,
+)
 
 SPEC = get_spec("bitget")
 SETTINGS = "/api/v3/account/settings"
 V2_PROBES = ("/api/v2/spot/account/assets", "/api/v2/spot/wallet/deposit-address", "/api/v2/spot/trade/fills")
 V3_PROBES = ("/api/v3/account/assets", "/api/v3/account/deposit-address", "/api/v3/trade/fills")
-
-
-def _typo(key: str) -> str:
-    return key[:-1] + ("0" if key[-1] != "0" else "1")
-
-
-def _messages(report) -> list[str]:  # type: ignore[no-untyped-def]
-    return [o.error_message or "" for o in report.outcomes.values()]
-
-
-def _replayed(exchange: str) -> list[dict[str, Any]]:
-    """The fixture's rejections that a fake can reproduce (network faults are the base class's job)."""
-    return [
-        f
-        for f in fixture_replies()
-        if f["exchange"] == exchange and f["ccxt_exception"] and f["trigger"] not in ("network_refused", "server_slow")
-    ]
-
-
-async def _call(client: Any, method: str) -> Any:
-    if method == "fetch_balance":
-        return await client.fetch_balance()
-    if method == "fetch_deposit_address":
-        return await client.fetch_deposit_address("ETH")
-    return await client.fetch_my_trades("ETH/USDT", client.milliseconds() - 1, 100)
-
-
-def _code(fixture: dict[str, Any]) -> str:
-    try:
-        return str(json.loads(fixture["body"])["code"])
-    except (ValueError, KeyError, TypeError):
-        return str(fixture["http_status"])
-
-
-def _types(report) -> set[str | None]:  # type: ignore[no-untyped-def]
-    return {o.error_type for o in report.outcomes.values()}
 
 
 async def test_good_classic_key_gets_every_permission_after_the_swallowed_uta_probe() -> None:
@@ -109,8 +82,8 @@ async def test_unified_account_falls_back_to_classic_for_good_when_the_settings_
         fake.force("exchange_unreachable", path=SETTINGS)
         report = await checker.check("bitget", creds_of(account))
         assert report.missing == list(Permission)
-        assert _types(report) == {"PermissionDenied"}
-        assert all('"code":"40085"' in m and "Unified Account mode" in m for m in _messages(report))
+        assert error_types(report) == {"PermissionDenied"}
+        assert all('"code":"40085"' in m and "Unified Account mode" in m for m in messages(report))
 
 
 async def test_malformed_key_is_40006_and_a_typo_in_a_well_formed_key_is_40037() -> None:
@@ -120,10 +93,10 @@ async def test_malformed_key_is_40006_and_a_typo_in_a_well_formed_key_is_40037()
         async with checker.factory.client(SPEC, creds_of(account, api_key=account.api_key[3:])) as client:
             with pytest.raises(ccxt_async.AuthenticationError, match='"code":"40006"'):
                 await client.fetch_balance()
-        typo = await checker.check("bitget", creds_of(account, api_key=_typo(account.api_key)))
-        assert _types(typo) == {"AuthenticationError"}
-        assert all('"code":"40037"' in m for m in _messages(typo))
-        assert "key_info_error" in typo.evidence
+        report = await checker.check("bitget", creds_of(account, api_key=typo(account.api_key)))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all('"code":"40037"' in m for m in messages(report))
+        assert "key_info_error" in report.evidence
 
 
 @pytest.mark.parametrize(
@@ -136,16 +109,16 @@ async def test_wrong_secret_or_passphrase_has_its_own_code(change: str, code: st
         wrong = fake.new_secret() if change == "secret" else fake.new_passphrase()
         report = await checker.check("bitget", creds_of(account, **{change: wrong}))
         assert report.missing == list(Permission)
-        assert _types(report) == {"AuthenticationError"}
-        assert all(f'"code":"{code}"' in m for m in _messages(report))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all(f'"code":"{code}"' in m for m in messages(report))
 
 
 async def test_ip_outside_the_allow_list_is_40018_permission_denied() -> None:
     async with running(FakeBitget) as (fake, checker):
         account = fake.add_account(ip_whitelist=("198.51.100.1",))
         report = await checker.check("bitget", creds_of(account))
-        assert _types(report) == {"PermissionDenied"}
-        assert all('"code":"40018"' in m for m in _messages(report))
+        assert error_types(report) == {"PermissionDenied"}
+        assert all('"code":"40018"' in m for m in messages(report))
 
 
 async def test_key_without_read_permission_is_40014_but_account_info_answers() -> None:
@@ -153,8 +126,8 @@ async def test_key_without_read_permission_is_40014_but_account_info_answers() -
         account = fake.add_account()
         account.revoke(*Permission)
         report = await checker.check("bitget", creds_of(account))
-        assert _types(report) == {"PermissionDenied"}
-        assert all('"code":"40014"' in m for m in _messages(report))
+        assert error_types(report) == {"PermissionDenied"}
+        assert all('"code":"40014"' in m for m in messages(report))
         assert report.evidence["key_info"]["permissions"] == []
 
 
@@ -172,8 +145,8 @@ async def test_clock_ten_minutes_behind_is_40008_invalid_nonce() -> None:
     async with running(FakeBitget, clock_offset_ms=600_000) as (fake, checker):
         account = fake.add_account()
         report = await checker.check("bitget", creds_of(account))
-        assert _types(report) == {"InvalidNonce"}
-        assert all('"code":"40008"' in m for m in _messages(report))
+        assert error_types(report) == {"InvalidNonce"}
+        assert all('"code":"40008"' in m for m in messages(report))
 
 
 @pytest.mark.parametrize(
@@ -184,8 +157,8 @@ async def test_expired_or_frozen_key(knob: str, error_type: str, code: str) -> N
     async with running(FakeBitget) as (fake, checker):
         account = fake.add_account(**{knob: True})
         report = await checker.check("bitget", creds_of(account))
-        assert _types(report) == {error_type}
-        assert all(f'"code":"{code}"' in m for m in _messages(report))
+        assert error_types(report) == {error_type}
+        assert all(f'"code":"{code}"' in m for m in messages(report))
 
 
 @pytest.mark.parametrize(
@@ -201,8 +174,8 @@ async def test_forced_exchange_side_replies(cause: str, error_type: str, code: s
         account = fake.add_account()
         fake.force(cause)
         report = await checker.check("bitget", creds_of(account))
-        assert _types(report) == {error_type}
-        assert all(code in m for m in _messages(report))
+        assert error_types(report) == {error_type}
+        assert all(code in m for m in messages(report))
 
 
 async def test_no_deposit_address_fails_only_the_deposit_probe() -> None:
@@ -229,7 +202,7 @@ async def test_fills_are_filtered_by_window_and_symbol() -> None:
         assert trades[0]["symbol"] == "ETH/USDT"
 
 
-@pytest.mark.parametrize("fixture", _replayed("bitget"), ids=lambda f: f["id"])
+@pytest.mark.parametrize("fixture", replayable_fixtures("bitget"), ids=lambda f: f["id"])
 async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
     """Each recorded rejection, caused the way the fixture caused it, reaches ccxt as the recorded class."""
     expected = fixture["ccxt_exception"]
@@ -242,7 +215,7 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
             fake.clock_offset_ms = 600_000  # the client is 10 minutes behind
         elif trigger == "client_key_typo":
             creds = creds_of(
-                account, api_key=account.api_key[3:] if _code(fixture) == "40006" else _typo(account.api_key)
+                account, api_key=account.api_key[3:] if body_code(fixture) == "40006" else typo(account.api_key)
             )
         elif trigger == "client_secret_typo":
             creds = creds_of(account, secret=fake.new_secret())
@@ -254,10 +227,10 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
             )
         async with checker.factory.client(SPEC, creds) as client:
             with pytest.raises(ccxt_async.BaseError) as caught:
-                await _call(client, fixture["method"])
+                await call_probe(client, fixture["method"])
         assert fake.requests_to(path)
     assert type(caught.value).__name__ == expected
     if trigger.startswith("server_") and "http" not in fixture["observed_message"]:
         assert str(caught.value) == fixture["observed_message"]
     else:
-        assert _code(fixture) in str(caught.value)
+        assert body_code(fixture) in str(caught.value)

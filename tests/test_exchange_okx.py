@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp
@@ -12,48 +11,22 @@ import pytest
 from bot.diagnosis.model import Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP, fixture_replies
+from bot.sandbox.exchanges.base import DEFAULT_CLIENT_IP
 from bot.sandbox.exchanges.okx import FakeOkx
-from tests.exchange_harness import all_granted, creds_of, running
+from tests.exchange_harness import (
+    all_granted,
+    body_code,
+    call_probe,
+    creds_of,
+    error_types,
+    messages,
+    replayable_fixtures,
+    running,
+    typo,
+)
 
 SPEC = get_spec("okx")
 BALANCE, DEPOSIT, TRADES = Permission
-
-
-def _typo(key: str) -> str:
-    return key[:-1] + ("0" if key[-1] != "0" else "1")
-
-
-def _messages(report) -> list[str]:  # type: ignore[no-untyped-def]
-    return [o.error_message or "" for o in report.outcomes.values()]
-
-
-def _replayed(exchange: str) -> list[dict[str, Any]]:
-    """The fixture's rejections that a fake can reproduce (network faults are the base class's job)."""
-    return [
-        f
-        for f in fixture_replies()
-        if f["exchange"] == exchange and f["ccxt_exception"] and f["trigger"] not in ("network_refused", "server_slow")
-    ]
-
-
-async def _call(client: Any, method: str) -> Any:
-    if method == "fetch_balance":
-        return await client.fetch_balance()
-    if method == "fetch_deposit_address":
-        return await client.fetch_deposit_address("ETH")
-    return await client.fetch_my_trades("ETH/USDT", client.milliseconds() - 1, 100)
-
-
-def _code(fixture: dict[str, Any]) -> str:
-    try:
-        return str(json.loads(fixture["body"])["code"])
-    except (ValueError, KeyError, TypeError):
-        return str(fixture["http_status"])
-
-
-def _types(report) -> set[str | None]:  # type: ignore[no-untyped-def]
-    return {o.error_type for o in report.outcomes.values()}
 
 
 async def test_good_key_reads_balance_and_trades_and_requests_match_hufi() -> None:
@@ -128,10 +101,10 @@ async def test_account_config_reports_perm_ip_label_uid_and_level() -> None:
 async def test_unknown_key_is_50111_everywhere() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account()
-        report = await checker.check("okx", creds_of(account, api_key=_typo(account.api_key)))
+        report = await checker.check("okx", creds_of(account, api_key=typo(account.api_key)))
         assert report.missing == list(Permission)
-        assert _types(report) == {"AuthenticationError"}
-        assert all('"code":"50111"' in m for m in _messages(report))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all('"code":"50111"' in m for m in messages(report))
         assert "key_info_error" in report.evidence
 
 
@@ -139,24 +112,24 @@ async def test_deleted_key_is_50119_a_bare_exchange_error() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account(settings={"deleted": True})
         report = await checker.check("okx", creds_of(account))
-        assert _types(report) == {"ExchangeError"}
-        assert all('"code":"50119"' in m for m in _messages(report))
+        assert error_types(report) == {"ExchangeError"}
+        assert all('"code":"50119"' in m for m in messages(report))
 
 
 async def test_wrong_secret_is_50113() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account()
         report = await checker.check("okx", creds_of(account, secret=fake.new_secret()))
-        assert _types(report) == {"AuthenticationError"}
-        assert all('"code":"50113"' in m for m in _messages(report))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all('"code":"50113"' in m for m in messages(report))
 
 
 async def test_wrong_passphrase_is_50105_and_travels_in_clear() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account()
         report = await checker.check("okx", creds_of(account, passphrase="Wrong-pass1"))
-        assert _types(report) == {"AuthenticationError"}
-        assert all('"code":"50105"' in m for m in _messages(report))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all('"code":"50105"' in m for m in messages(report))
         assert {r.headers["OK-ACCESS-PASSPHRASE"] for r in fake.requests if "OK-ACCESS-KEY" in r.headers} == {
             "Wrong-pass1"
         }
@@ -167,9 +140,9 @@ async def test_ip_outside_the_allow_list_is_50110_permission_denied_naming_the_i
         account = fake.add_account(ip_whitelist=("198.51.100.1",))
         report = await checker.check("okx", creds_of(account))
         assert report.missing == list(Permission)
-        assert _types(report) == {"PermissionDenied"}
+        assert error_types(report) == {"PermissionDenied"}
         assert all(
-            '"code":"50110"' in m and f"Your IP {DEFAULT_CLIENT_IP} is not included" in m for m in _messages(report)
+            '"code":"50110"' in m and f"Your IP {DEFAULT_CLIENT_IP} is not included" in m for m in messages(report)
         )
 
 
@@ -179,8 +152,8 @@ async def test_key_without_read_permission_is_50120_but_account_config_answers()
         account.revoke(*Permission)
         report = await checker.check("okx", creds_of(account))
         assert report.missing == list(Permission)
-        assert _types(report) == {"ExchangeError"}  # ccxt has no mapping for 50120
-        assert all('"code":"50120"' in m for m in _messages(report))
+        assert error_types(report) == {"ExchangeError"}  # ccxt has no mapping for 50120
+        assert all('"code":"50120"' in m for m in messages(report))
         assert report.evidence["key_info"]["permissions"] == []
 
 
@@ -200,16 +173,16 @@ async def test_clock_ten_minutes_behind_is_50102_invalid_nonce() -> None:
     async with running(FakeOkx, clock_offset_ms=600_000) as (fake, checker):
         account = fake.add_account()
         report = await checker.check("okx", creds_of(account))
-        assert _types(report) == {"InvalidNonce"}
-        assert all('"code":"50102"' in m for m in _messages(report))
+        assert error_types(report) == {"InvalidNonce"}
+        assert all('"code":"50102"' in m for m in messages(report))
 
 
 async def test_demo_key_on_live_is_50101() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account(settings={"demo": True})
         report = await checker.check("okx", creds_of(account))
-        assert _types(report) == {"AuthenticationError"}
-        assert all('"code":"50101"' in m for m in _messages(report))
+        assert error_types(report) == {"AuthenticationError"}
+        assert all('"code":"50101"' in m for m in messages(report))
 
 
 async def test_demo_key_with_the_simulated_trading_header_works_and_a_live_key_with_it_does_not() -> None:
@@ -230,8 +203,8 @@ async def test_expired_or_frozen_key_is_50100_a_bare_exchange_error(knob: str) -
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account(**{knob: True})
         report = await checker.check("okx", creds_of(account))
-        assert _types(report) == {"ExchangeError"}
-        assert all('"code":"50100"' in m for m in _messages(report))
+        assert error_types(report) == {"ExchangeError"}
+        assert all('"code":"50100"' in m for m in messages(report))
 
 
 @pytest.mark.parametrize(
@@ -247,8 +220,8 @@ async def test_forced_exchange_side_replies(cause: str, error_type: str, code: s
         account = fake.add_account()
         fake.force(cause)
         report = await checker.check("okx", creds_of(account))
-        assert _types(report) == {error_type}
-        assert all(code in m for m in _messages(report))
+        assert error_types(report) == {error_type}
+        assert all(code in m for m in messages(report))
 
 
 @pytest.mark.parametrize(
@@ -292,7 +265,7 @@ async def test_fills_are_filtered_by_window_and_instrument_newest_first() -> Non
         assert {t["symbol"] for t in trades} == {"ETH/USDT"}
 
 
-@pytest.mark.parametrize("fixture", _replayed("okx"), ids=lambda f: f["id"])
+@pytest.mark.parametrize("fixture", replayable_fixtures("okx"), ids=lambda f: f["id"])
 async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
     """Each recorded rejection, caused the way the fixture caused it, reaches ccxt as the recorded class."""
     expected = fixture["ccxt_exception"]
@@ -304,7 +277,7 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
         if trigger == "client_clock_skew":
             fake.clock_offset_ms = 600_000  # the client is 10 minutes behind
         elif trigger == "client_key_typo":
-            creds = creds_of(account, api_key=_typo(account.api_key))
+            creds = creds_of(account, api_key=typo(account.api_key))
         elif trigger == "client_secret_typo":
             creds = creds_of(account, secret=fake.new_secret())
         elif trigger == "client_passphrase_typo":
@@ -315,10 +288,10 @@ async def test_fixture_reply_is_reproduced(fixture: dict[str, Any]) -> None:
             )
         async with checker.factory.client(SPEC, creds) as client:
             with pytest.raises(ccxt_async.BaseError) as caught:
-                await _call(client, fixture["method"])
+                await call_probe(client, fixture["method"])
         assert fake.requests_to(path)
     assert type(caught.value).__name__ == expected
     if trigger.startswith("server_") and "http" not in fixture["observed_message"]:
         assert str(caught.value) == fixture["observed_message"]
     else:
-        assert _code(fixture) in str(caught.value)
+        assert body_code(fixture) in str(caught.value)

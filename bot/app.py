@@ -244,6 +244,13 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             get_me=app.bot.get_me,
             started_at=services.started_at,
         )
+        directory = services.extras["status"].health.directory
+        if directory is not None and app.job_queue is not None:
+
+            async def read_exchange_list(context: Any) -> None:
+                await directory.ensure_fresh()
+
+            app.job_queue.run_once(read_exchange_list, when=0, name="hufi-exchange-list")
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -108,9 +108,17 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
     if not await _admit(update, services):
         return END
     await services.drafts.wipe(user.id)
-    enabled = services.extras.get("enabled_exchanges")
-    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
+    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(_enabled(services)))
     return EXCHANGE
+
+
+def _enabled(services: Services) -> set[str] | None:
+    """Exchanges HuFi has enabled, when its launcher's list has been read (else None: no marks)."""
+    status = services.extras.get("status")
+    directory = status.health.directory if status is not None else None
+    if directory is None or directory.source != "launcher":
+        return None
+    return {eid for eid in CATALOG if directory.is_enabled(eid)}
 
 
 async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:

@@ -65,3 +65,15 @@ async def test_a_verdict_blames_the_exchange_when_it_is_down(tmp_path: Path) -> 
         env.api.send_text(f"{account.api_key} {account.secret}")
         verdict = await env.wait_text("Step 1 of", wait=20)
         assert "under maintenance right now; this is not your key" in verdict.text
+
+
+async def test_an_exchange_hufi_switched_off_is_marked_in_the_picker(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        assert env.hufi is not None
+        env.hufi.switch_off("gate")
+        directory = env.services.extras["status"].health.directory
+        await directory.refresh()
+        env.api.send_text("/check")
+        picker = await env.wait_text("Which exchange")
+        labels = [b["text"] for row in picker.message["reply_markup"]["inline_keyboard"] for b in row]
+        assert "Gate (off)" in labels and "MEXC" in labels

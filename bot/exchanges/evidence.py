@@ -86,10 +86,9 @@ def _gate(reply: Any) -> dict[str, Any]:
 
 
 async def _htx_fetch(client: Any) -> Any:
-    uid = await client.v2private_get_user_uid()
-    return await client.v2private_get_user_api_key(
-        {"uid": _first(uid).get("data", uid.get("data")), "accessKey": client.apiKey}
-    )
+    reply = await client.v2private_get_user_uid()
+    uid = reply.get("data") if isinstance(reply, dict) else None
+    return await client.v2private_get_user_api_key({"uid": uid, "accessKey": client.apiKey})
 
 
 def _htx(reply: Any) -> dict[str, Any]:

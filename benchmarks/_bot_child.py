@@ -1,0 +1,110 @@
+"""The bot process the benchmarks measure: `python -m bot run`, pointed at the simulated exchanges.
+
+`python -m benchmarks._bot_child` runs the real CLI (`bot.__main__.main(["run"])`: settings from the environment,
+logging, `bot.runner.serve` with its long polling, market warm-up and SIGTERM handling) with two changes:
+`BENCH_URL_OVERRIDES` (JSON, exchange id -> base URL on 127.0.0.1) is handed to `open_services` as the sandbox
+does, and host lookups other than 127.0.0.1/localhost fail, so nothing can leave the machine.
+`BENCH_TELEGRAM_LIMITER=0` builds the Application without PTB's AIORateLimiter (30 Bot API calls/s overall,
+Telegram's flood limit), to tell that limit apart from the bot's own cost.
+
+`python -m benchmarks._bot_child bare` runs the baseline instead: a bare PTB Application with the same request
+and update-processing settings and two trivial handlers (/start answers with one button; a button press is
+answered and followed by one message), no database, no persistence, no rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bot.runner as runner
+from bot.__main__ import main
+from bot.app import PerChatUpdateProcessor, build_application, local_request, open_services
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+def loopback_only() -> None:
+    """Refuse to resolve any host but the loopback one: nothing this process does may leave the machine."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in (None, "127.0.0.1", "localhost", b"127.0.0.1", b"localhost"):
+            raise OSError(f"benchmark guard: no lookups of {host!r}, only 127.0.0.1")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = guarded  # type: ignore[assignment]
+
+
+def patch() -> None:
+    overrides = json.loads(os.environ.get("BENCH_URL_OVERRIDES") or "{}")
+    if not overrides:
+        raise SystemExit("BENCH_URL_OVERRIDES is empty: the checks would go to the real exchanges")
+
+    async def services(settings: Any, *, url_overrides: Any = None, **kwargs: Any) -> Any:
+        return await open_services(settings, url_overrides=overrides, **kwargs)
+
+    runner.open_services = services  # type: ignore[assignment]
+    if os.environ.get("BENCH_TELEGRAM_LIMITER", "1") == "0":
+        runner.build_application = partial(build_application, rate_limiter=False)  # type: ignore[assignment]
+
+
+async def bare() -> int:
+    """The baseline: PTB alone, with the bot's request and concurrency settings and trivial handlers."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Check a key", callback_data="check")]])
+        await update.effective_chat.send_message("Welcome", reply_markup=keyboard)
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None and update.effective_chat is not None
+        await update.callback_query.answer()
+        await update.effective_chat.send_message("Which exchange?")
+
+    app = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_API_BASE_URL"])
+        .request(local_request(connection_pool_size=64))
+        .get_updates_request(local_request())
+        .concurrent_updates(PerChatUpdateProcessor())
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await app.initialize()
+    try:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES)
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+    finally:
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    loopback_only()
+    if sys.argv[1:] == ["bare"]:
+        sys.exit(asyncio.run(bare()))
+    patch()
+    sys.exit(main(["run"]))

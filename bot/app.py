@@ -17,13 +17,13 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
-from telegram.request import HTTPXRequest
 
 from bot import __version__
 from bot.checks import CheckService
 from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.probes import KeyChecker
+from bot.telegram_request import AiohttpRequest
 from storage.checks import CheckRepository
 from storage.db import Database
 from storage.moderation import BanRepository, RateLimitLedger
@@ -181,9 +181,9 @@ def services_of(context: Any) -> Services:
     return context.application.bot_data["services"]
 
 
-def local_request(**kwargs: Any) -> HTTPXRequest:
-    """An HTTPXRequest that ignores proxy environment variables (they would divert a local Bot API server)."""
-    return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
+def local_request(**kwargs: Any) -> AiohttpRequest:
+    """The bot's HTTP transport to the Bot API (aiohttp; proxy environment variables are ignored)."""
+    return AiohttpRequest(**kwargs)
 
 
 def build_application(

@@ -22,7 +22,8 @@ them at once instead of timing out), then runs it as ``run_polling`` would: ``in
 ``start``, ``updater.start_polling(poll_interval=0, timeout=1, allowed_updates=...)`` (default None: Telegram's
 default set, without ``chat_member`` updates, as a bare ``run_polling()``); on exit ``updater.stop``, ``stop``,
 ``post_stop``, ``shutdown``, ``post_shutdown``. Stop the emulator after the app (the fixture above does).
-Both HTTP clients use ``trust_env=False`` so proxy variables can't divert calls to 127.0.0.1.
+Both HTTP clients are the bot's own (``bot.app.local_request``), which ignore proxy variables, so they
+can't divert calls to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -32,14 +33,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
-from telegram.request import HTTPXRequest
 
+from bot.app import local_request
 from bot.sandbox.telegram_api import TelegramEmulator
 
-
-def local_request(**kwargs: Any) -> HTTPXRequest:
-    """An ``HTTPXRequest`` that ignores proxy environment variables."""
-    return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
+__all__ = ["configure", "local_request", "running_app"]
 
 
 def configure(api: TelegramEmulator, builder: ApplicationBuilder, token: str | None = None) -> ApplicationBuilder:

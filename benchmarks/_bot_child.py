@@ -5,7 +5,8 @@ logging, `bot.runner.serve` with its long polling, market warm-up and SIGTERM ha
 `BENCH_URL_OVERRIDES` (JSON, exchange id -> base URL on 127.0.0.1) is handed to `open_services` as the sandbox
 does, and host lookups other than 127.0.0.1/localhost fail, so nothing can leave the machine.
 `BENCH_TELEGRAM_LIMITER=0` builds the Application without PTB's AIORateLimiter (30 Bot API calls/s overall,
-Telegram's flood limit), to tell that limit apart from the bot's own cost.
+Telegram's flood limit), to tell that limit apart from the bot's own cost. `BENCH_TRANSPORT=httpx` swaps the
+bot's Bot API transport (`bot.app.local_request`, aiohttp) for PTB's stock HTTPXRequest, to measure that choice.
 
 `python -m benchmarks._bot_child bare` runs the baseline instead: a bare PTB Application with the same request
 and update-processing settings and two trivial handlers (/start answers with one button; a button press is
@@ -28,9 +29,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bot.app as app_module
 import bot.runner as runner
 from bot.__main__ import main
-from bot.app import PerChatUpdateProcessor, build_application, local_request, open_services
+from bot.app import PerChatUpdateProcessor, build_application, open_services
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -45,6 +47,21 @@ def loopback_only() -> None:
         return real(host, *args, **kwargs)
 
     socket.getaddrinfo = guarded  # type: ignore[assignment]
+
+
+def httpx_request(**kwargs: Any) -> Any:
+    """PTB's stock transport, proxy variables ignored as the bot's own transport does."""
+    from telegram.request import HTTPXRequest
+
+    return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
+
+
+def choose_transport() -> None:
+    transport = os.environ.get("BENCH_TRANSPORT", "aiohttp")
+    if transport == "httpx":
+        app_module.local_request = httpx_request  # type: ignore[assignment]
+    elif transport != "aiohttp":
+        raise SystemExit(f"BENCH_TRANSPORT must be aiohttp or httpx, not {transport!r}")
 
 
 def patch() -> None:
@@ -79,8 +96,8 @@ async def bare() -> int:
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_API_BASE_URL"])
-        .request(local_request(connection_pool_size=64))
-        .get_updates_request(local_request())
+        .request(app_module.local_request(connection_pool_size=64))
+        .get_updates_request(app_module.local_request())
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
@@ -104,6 +121,7 @@ async def bare() -> int:
 
 if __name__ == "__main__":
     loopback_only()
+    choose_transport()
     if sys.argv[1:] == ["bare"]:
         sys.exit(asyncio.run(bare()))
     patch()

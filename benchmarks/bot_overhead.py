@@ -6,13 +6,16 @@ local). `--users` private chats each send `--per-user` updates at once, first /s
 and answers with the welcome), then a press of the welcome's "Check a key" button (the bot answers the query,
 checks ban and hourly limit, wipes any draft, stores the conversation state and sends the exchange picker).
 Throughput = updates / (last reply - first injection), the median of `--repeat` runs. The bot process's CPU time
-per update comes from /proc/<pid>/stat, which is less sensitive to a shared machine than wall time. All updates
-are injected at once, so PTB runs up to 256 of them concurrently; that is a stress pattern (httpx's connection
-pool costs more CPU per request with many requests waiting), and it makes the button figures vary ±20 %.
+per update comes from /proc/<pid>/stat, which is less sensitive to a shared machine than wall time. All
+updates are injected at once, so PTB runs up to 256 of them concurrently. That is a stress pattern (httpx's
+connection pool costs more CPU per request with many requests waiting, which is why the bot uses aiohttp),
+and it makes the button figures vary by ±20 %.
 
 Baseline in the same run: a bare PTB Application (`_bot_child bare`: same request and per-chat concurrency
-settings, trivial handlers, no database). Also shown: the production Application with PTB's AIORateLimiter,
-where Telegram's flood limit (30 calls/s for the whole bot) is the ceiling, not the bot.
+settings, trivial handlers, no database). Bot and baseline also run on PTB's stock HTTPXRequest, the transport
+the bot used before `bot.telegram_request.AiohttpRequest`, to show what that choice is worth. Also shown: the
+production Application with PTB's AIORateLimiter, where Telegram's flood limit (30 calls/s for the whole bot)
+is the ceiling, not the bot.
 
 Run: `.venv/bin/python -m benchmarks.bot_overhead [--users 50] [--per-user 20]`
 """
@@ -57,6 +60,7 @@ class Variant:
     limiter: bool
     per_user: int
     repeat: int = 1
+    transport: str = "aiohttp"
     spread: dict[str, tuple[float, float]] = field(default_factory=dict)
     rates: dict[str, float] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)
@@ -116,6 +120,7 @@ async def run_variant(variant: Variant, args: argparse.Namespace) -> None:
                 {
                     "BENCH_URL_OVERRIDES": json.dumps(world.url_overrides),
                     "BENCH_TELEGRAM_LIMITER": "1" if variant.limiter else "0",
+                    "BENCH_TRANSPORT": variant.transport,
                 },
             )
             proc = BotProcess([sys.executable, "-m", "benchmarks._bot_child", *variant.args], env, tmp)
@@ -166,8 +171,8 @@ async def run_variant(variant: Variant, args: argparse.Namespace) -> None:
 
 
 def report(variants: list[Variant]) -> bool:
-    bare = next(v for v in variants if v.args == ["bare"])
-    bot = next(v for v in variants if not v.args and not v.limiter)
+    bare = next(v for v in variants if v.args == ["bare"] and v.transport == "aiohttp")
+    bot = next(v for v in variants if not v.args and not v.limiter and v.transport == "aiohttp")
     rows = []
     met_all = True
     for v in variants:
@@ -209,6 +214,8 @@ async def main_async(args: argparse.Namespace) -> bool:
     variants = [
         Variant("bare PTB (baseline)", ["bare"], False, args.per_user, args.repeat),
         Variant("bot, no flood limiter", [], False, args.per_user, args.repeat),
+        Variant("bare PTB, stock HTTPXRequest", ["bare"], False, args.per_user, args.repeat, "httpx"),
+        Variant("bot, no flood limiter, stock HTTPXRequest", [], False, args.per_user, args.repeat, "httpx"),
         Variant("bot, production (AIORateLimiter)", [], True, args.limited_per_user),
     ]
     for variant in variants:

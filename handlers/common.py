@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -55,3 +56,43 @@ async def safe_edit(message: Message | None, text: str, **kwargs: Any) -> None:
             log.info("edit failed: %s", str(exc)[:100])
     except Forbidden:
         log.info("user blocked the bot; edit dropped")
+
+
+class LiveMessage:
+    """A message that always converges on the latest text, one edit at a time, without holding up the caller.
+
+    ``show`` returns at once. While an edit is in flight, newer texts replace each other and the next edit shows
+    the latest one, so a burst of changes (three probes finishing within milliseconds) costs two edits instead of
+    three, and a text equal to what is shown costs none (Telegram would refuse it as "not modified").
+    ``settle`` waits until the latest text is on screen. An edit that fails is logged and not retried.
+    """
+
+    def __init__(self, message: Message | None, shown: str) -> None:
+        self._message = message
+        self._shown = shown
+        self._wanted = shown
+        self._task: asyncio.Task[None] | None = None
+        self.edits = 0
+
+    def show(self, text: str) -> None:
+        """Make `text` the next text to show."""
+        self._wanted = text
+        if self._message is not None and text != self._shown and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._pump())
+
+    async def settle(self, text: str | None = None) -> None:
+        """Show `text` (if given) and wait until the latest text is on screen."""
+        if text is not None:
+            self.show(text)
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _pump(self) -> None:
+        while self._wanted != self._shown:
+            text = self._wanted
+            self.edits += 1
+            try:
+                await safe_edit(self._message, text)
+            except Exception as exc:  # noqa: BLE001 - a display problem must not break the flow
+                log.warning("live message edit failed: %s", type(exc).__name__)
+            self._shown = text

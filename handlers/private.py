@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from typing import Any
@@ -24,7 +25,7 @@ from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
 from bot.secret_scan import single_value, split_pair
-from handlers.common import delete_secret_message, safe_edit, safe_send
+from handlers.common import LiveMessage, delete_secret_message, safe_edit, safe_send
 from handlers.render import (
     campaign_keyboard,
     esc,
@@ -285,23 +286,26 @@ async def run_check(
         return
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
-    progress: Message | None = await safe_send(
-        chat.send_message, progress_text(placeholder, spec.display_name), protect_content=True
-    )
+    first_text = progress_text(placeholder, spec.display_name)
+    progress: Message | None = await safe_send(chat.send_message, first_text, protect_content=True)
+    live = LiveMessage(progress, first_text)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
-        await safe_edit(progress, progress_text(report, spec.display_name))
+        live.show(progress_text(report, spec.display_name))  # edited as probes finish, never waited for
 
     async def on_queued(position: int) -> None:
-        await safe_edit(progress, progress_text(placeholder, spec.display_name, t("queued", position=position)))
+        live.show(progress_text(placeholder, spec.display_name, t("queued", position=position)))
 
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
     result = await services.check_service.run(
         user_id, exchange_id, creds, campaign_type=campaign_type, on_progress=on_progress, on_queued=on_queued
     )
     report = result.report
-    await safe_edit(progress, progress_text(report, spec.display_name))
-    await send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck)
+    # the last progress edit and the verdict go out together: the verdict never waits behind an edit
+    await asyncio.gather(
+        live.settle(progress_text(report, spec.display_name)),
+        send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck),
+    )
 
 
 async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:

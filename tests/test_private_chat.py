@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.diagnosis.model import Permission
 from bot.sandbox.telegram_api import TelegramEmulator
+from bot.sandbox.telegram_model import Call
 from bot.sandbox.world import SandboxWorld
 from tests.bot_harness import bot_env, running
 
@@ -209,3 +211,32 @@ async def test_stale_buttons_and_odd_input_get_short_answers(tmp_path: Path) -> 
 async def _bot_message_with_buttons(env):  # type: ignore[no-untyped-def]
     env.api.send_text("/start")
     return (await env.wait_text("read-only")).message
+
+
+async def test_progress_is_edited_as_probes_finish_and_never_refused(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        fake = env.world.fakes["mexc"]
+        account = fake.add_account()
+        fake.force(path="/api/v3/capital/deposit/address", mode="slow", delay=0.6, times=1)
+        await _start_flow(env)
+        env.api.send_text(f"{account.api_key} {account.secret}")
+        first = await env.wait_text("⏳")  # the progress message, every permission waiting
+        assert first.method == "sendMessage" and first.text.count("⏳") == 3
+        partial = await env.wait_method("editMessageText")
+        assert partial.message["message_id"] == first.message["message_id"]
+        assert "✅" in partial.text and partial.text.count("⏳") == 1  # the fast probes, shown live
+        verdict = await env.wait_text("passes every check")
+        progress_id = first.message["message_id"]
+
+        def edits() -> list[Call]:
+            return [c for c in env.api.calls_to("editMessageText") if c.params["message_id"] == progress_id]
+
+        for _ in range(100):  # the last edit and the verdict go out together, in either order
+            if edits()[-1].params["text"].count("✅") == 3:
+                break
+            await asyncio.sleep(0.02)
+        shown = edits()
+        assert all(call.ok for call in env.api.calls), [c.error for c in env.api.calls if not c.ok]
+        assert 2 <= len(shown) <= 3  # at most one per probe, and no repeat of the final text
+        assert shown[-1].params["text"].count("✅") == 3
+        assert verdict.message["message_id"] != progress_id

@@ -101,8 +101,9 @@ class Forced:
     body: str | None = None
     path: str | None = None  # None: every private request
     times: int | None = None  # None: until cleared
-    mode: str = "reply"  # "reply", "disconnect" or "hang"
+    mode: str = "reply"  # "reply", "disconnect", "hang" or "slow" (answer as usual after `delay` seconds)
     include_public: bool = False
+    delay: float = 0.0
 
 
 @dataclass
@@ -182,8 +183,11 @@ class FakeExchange:
         times: int | None = None,
         mode: str = "reply",
         include_public: bool = False,
+        delay: float = 0.0,
     ) -> Forced:
-        forced = Forced(cause, status, body, path, times, mode, include_public)
+        if mode not in ("reply", "disconnect", "hang", "slow"):
+            raise ValueError(f"unknown mode {mode!r}")
+        forced = Forced(cause, status, body, path, times, mode, include_public, delay)
         self.forced.append(forced)
         return forced
 
@@ -273,7 +277,9 @@ class FakeExchange:
         if route is None:
             return self.unknown_route(request)
         forced = self._take_forced(route)
-        if forced is not None:
+        if forced is not None and forced.mode == "slow":
+            await asyncio.sleep(forced.delay)
+        elif forced is not None:
             return await self._forced_reply(request, forced, route)
         if self._over_limit():
             self.over_limit += 1

@@ -1,0 +1,78 @@
+"""``handlers.common.LiveMessage``: coalesced, non-blocking edits of one message, on a real Bot and the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot, Message
+
+from bot.sandbox.telegram_api import TelegramEmulator
+from handlers.common import LiveMessage
+from tests.telegram_harness import local_request
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as api:
+        yield api
+
+
+@pytest.fixture
+async def message(api: TelegramEmulator) -> AsyncIterator[Message]:
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+        yield await bot.send_message(api.default_user.id, "state 0")
+
+
+def edits(api: TelegramEmulator) -> list[str]:
+    return [call.params["text"] for call in api.calls_to("editMessageText")]
+
+
+async def test_changes_during_an_edit_coalesce_into_the_next(api: TelegramEmulator, message: Message) -> None:
+    live = LiveMessage(message, "state 0")
+    live.show("state 1")  # returns at once: nothing awaited yet
+    assert edits(api) == []
+    await asyncio.sleep(0)  # the edit of "state 1" starts
+    live.show("state 2")
+    live.show("state 3")
+    await live.settle()
+    assert edits(api) == ["state 1", "state 3"]  # state 2 was superseded while state 1 was in flight
+    assert api.transcript(api.default_user.id)[-1]["text"] == "state 3"
+    assert live.edits == 2
+
+
+async def test_a_burst_before_the_first_edit_costs_one(api: TelegramEmulator, message: Message) -> None:
+    live = LiveMessage(message, "state 0")
+    for n in (1, 2, 3):
+        live.show(f"state {n}")
+    await live.settle()
+    assert edits(api) == ["state 3"]
+
+
+async def test_the_shown_text_is_never_sent_again(api: TelegramEmulator, message: Message) -> None:
+    live = LiveMessage(message, "state 0")
+    live.show("state 0")
+    await live.settle("state 0")
+    await live.settle("state 1")
+    await live.settle("state 1")
+    assert edits(api) == ["state 1"]
+    assert all(call.ok for call in api.calls)
+
+
+async def test_failed_edits_are_logged_not_raised(api: TelegramEmulator, message: Message) -> None:
+    live = LiveMessage(message, "state 0")
+    api.fail("editMessageText", (500, "Internal Server Error"))  # PTB raises NetworkError: not a BadRequest
+    await live.settle("state 1")
+    api.fail("editMessageText", (400, "Bad Request: message to edit not found"))
+    await live.settle("state 2")
+    await live.settle("state 3")
+    assert [c.ok for c in api.calls_to("editMessageText")] == [False, False, True]
+    assert api.transcript(api.default_user.id)[-1]["text"] == "state 3"
+
+
+async def test_no_message_no_calls(api: TelegramEmulator) -> None:
+    live = LiveMessage(None, "state 0")
+    live.show("state 1")
+    await live.settle("state 2")
+    assert api.calls == [] and live.edits == 0

@@ -62,15 +62,32 @@ async def test_deposit_address_is_found_once_ccxt_knows_okx_chain_ids() -> None:
         assert fake.requests_to("/api/v5/asset/currencies")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClientFactory loads OKX markets without a key, so ccxt has no chain ids and drops every address",
-)
-async def test_checker_finds_the_eth_deposit_address() -> None:
+async def test_checker_finds_the_eth_deposit_address_and_fetches_chain_ids_once() -> None:
+    """Keyless markets lack OKX's chain ids; the first keyed check fetches them and every later one shares them."""
+    async with running(FakeOkx) as (fake, checker):
+        first, second = fake.add_account(), fake.add_account()
+        report = await checker.check("okx", creds_of(first))
+        assert all_granted(report), report.to_dict()
+        report = await checker.check("okx", creds_of(second))
+        assert all_granted(report), report.to_dict()
+        signed = [r for r in fake.requests_to("/api/v5/asset/currencies") if "OK-ACCESS-KEY" in r.headers]
+        assert len(signed) == 1 and signed[0].headers["OK-ACCESS-KEY"] == first.api_key
+        checker.factory.forget_markets("okx")  # a markets refresh fetches them again with the next key
+        assert all_granted(await checker.check("okx", creds_of(second)))
+        signed = [r for r in fake.requests_to("/api/v5/asset/currencies") if "OK-ACCESS-KEY" in r.headers]
+        assert [r.headers["OK-ACCESS-KEY"] for r in signed] == [first.api_key, second.api_key]
+
+
+async def test_a_failed_chain_id_fetch_fails_the_deposit_probe_not_the_others() -> None:
     async with running(FakeOkx) as (fake, checker):
         account = fake.add_account()
+        fake.force("exchange_maintenance", path="/api/v5/asset/currencies", times=1)
         report = await checker.check("okx", creds_of(account))
-        assert all_granted(report), report.to_dict()
+        outcomes = {perm: outcome.status for perm, outcome in report.outcomes.items()}
+        assert outcomes[Permission.VIEW_DEPOSIT_ADDRESS] is ProbeStatus.FAILED
+        assert outcomes[Permission.VIEW_ACCOUNT_BALANCE] is ProbeStatus.GRANTED
+        assert outcomes[Permission.VIEW_SPOT_TRADING_HISTORY] is ProbeStatus.GRANTED
+        assert all_granted(await checker.check("okx", creds_of(account)))  # the next check fetches them
 
 
 async def test_no_deposit_address_is_an_empty_list_and_ccxt_returns_none() -> None:

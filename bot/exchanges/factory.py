@@ -45,6 +45,11 @@ CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     "xt": {"fetchMarkets": {"types": ["spot"]}},
 }
 
+#: exchanges that serve their currency list, with the chain ids deposit addresses are parsed with, only to a
+#: signed request: keyless markets lack them, and ccxt then drops every address (OKX: `ETH-ERC20`). The first
+#: check with a key fetches them once and every later client shares them, as HuFi's own keyed load_markets has
+SIGNED_CURRENCIES: frozenset[str] = frozenset({"okx"})
+
 
 class RequestLimiter:
     """A shared pace for one exchange: at most `rate` requests in any rolling second, across every client.
@@ -126,6 +131,7 @@ class ClientFactory:
         self._clock = clock
         self.ssl_context = ssl.create_default_context(cafile=certifi.where())
         self._templates: dict[str, tuple[float, Any]] = {}
+        self._signed_currencies: dict[str, Any] = {}  # exchange id -> the template that holds them
         self._market_locks: dict[str, asyncio.Lock] = {}
         self._limiters: dict[str, RequestLimiter] = {}
         self._native = dict(native_builders or {})
@@ -174,19 +180,22 @@ class ClientFactory:
         cached = self._templates.get(spec.id)
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
-        lock = self._market_locks.setdefault(spec.id, asyncio.Lock())
-        async with lock:
-            cached = self._templates.get(spec.id)
-            if cached and self._clock() - cached[0] < self.markets_ttl:
-                return cached[1]
-            template = self._build(spec, None)
-            try:
-                await template.load_markets()
-            finally:
-                await template.close()
-            self.markets_loads += 1
-            self._templates[spec.id] = (self._clock(), template)
-            return template
+        async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
+            return await self._template_unlocked(spec)
+
+    async def _template_unlocked(self, spec: ExchangeSpec) -> Any:
+        """`_template` for a caller that holds the exchange's market lock."""
+        cached = self._templates.get(spec.id)
+        if cached and self._clock() - cached[0] < self.markets_ttl:
+            return cached[1]
+        template = self._build(spec, None)
+        try:
+            await template.load_markets()
+        finally:
+            await template.close()
+        self.markets_loads += 1
+        self._templates[spec.id] = (self._clock(), template)
+        return template
 
     async def preload(self, spec: ExchangeSpec) -> None:
         """Load markets for `spec` now (start-up, or a periodic refresh job)."""
@@ -197,6 +206,29 @@ class ClientFactory:
             self._templates.clear()
         else:
             self._templates.pop(exchange_id, None)
+
+    def needs_signed_currencies(self, spec: ExchangeSpec, client: Any) -> bool:
+        """True while `client`'s shared markets still lack the currency list only a signed request returns."""
+        if spec.id not in SIGNED_CURRENCIES:
+            return False
+        cached = self._templates.get(spec.id)
+        return cached is None or self._signed_currencies.get(spec.id) is not cached[1]
+
+    async def share_signed_currencies(self, spec: ExchangeSpec, client: Any) -> None:
+        """Fetch the currency list with `client`'s key once per markets refresh and share it with every client.
+
+        Raises what the exchange raises (the caller's probe reports it): without the list the probe's own
+        answer would be wrong.
+        """
+        if not self.needs_signed_currencies(spec, client):
+            return
+        async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
+            template = await self._template_unlocked(spec)
+            if self._signed_currencies.get(spec.id) is not template:
+                currencies = await client.fetch_currencies()
+                template.set_markets(template.markets, currencies)
+                self._signed_currencies[spec.id] = template
+        client.set_markets_from_exchange(template)
 
     @asynccontextmanager
     async def client(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Message
@@ -65,6 +66,8 @@ class LiveMessage:
     the latest one, so a burst of changes (three probes finishing within milliseconds) costs two edits instead of
     three, and a text equal to what is shown costs none (Telegram would refuse it as "not modified").
     ``settle`` waits until the latest text is on screen. An edit that fails is logged and not retried.
+    ``LiveMessage.sending(send, text)`` starts with the message still being sent, so the caller's work can start
+    at once; ``sent`` waits until it is in the chat (or failed to get there).
     """
 
     def __init__(self, message: Message | None, shown: str) -> None:
@@ -72,7 +75,22 @@ class LiveMessage:
         self._shown = shown
         self._wanted = shown
         self._task: asyncio.Task[None] | None = None
+        self._sent = asyncio.Event()
+        self._sent.set()
         self.edits = 0
+
+    @classmethod
+    def sending(cls, send: Awaitable[Message | None], text: str) -> LiveMessage:
+        """A live message whose first version (`text`) `send` is posting right now."""
+        live = cls(None, text)
+        live._sent.clear()
+        live._task = asyncio.create_task(live._send_then_pump(send))
+        return live
+
+    @property
+    def message(self) -> Message | None:
+        """The message, once sent (None if sending failed)."""
+        return self._message
 
     def show(self, text: str) -> None:
         """Make `text` the next text to show."""
@@ -80,12 +98,27 @@ class LiveMessage:
         if self._message is not None and text != self._shown and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._pump())
 
+    async def sent(self) -> Message | None:
+        """Wait until the first version is in the chat; the message, or None if it could not be sent."""
+        await self._sent.wait()
+        return self._message
+
     async def settle(self, text: str | None = None) -> None:
         """Show `text` (if given) and wait until the latest text is on screen."""
         if text is not None:
             self.show(text)
-        if self._task is not None:
+        while self._task is not None and not self._task.done():  # a show() meanwhile may have started another
             await asyncio.shield(self._task)
+
+    async def _send_then_pump(self, send: Awaitable[Message | None]) -> None:
+        try:
+            self._message = await send
+        except Exception as exc:  # noqa: BLE001 - the caller goes on without live progress
+            log.warning("live message not sent: %s", type(exc).__name__)
+        finally:
+            self._sent.set()
+        if self._message is not None:
+            await self._pump()
 
     async def _pump(self) -> None:
         while self._wanted != self._shown:

@@ -7,7 +7,7 @@ import logging
 import warnings
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -287,8 +287,8 @@ async def run_check(
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name)
-    progress: Message | None = await safe_send(chat.send_message, first_text, protect_content=True)
-    live = LiveMessage(progress, first_text)
+    # the probes start while the progress message is on its way: one Bot API round trip less before the verdict
+    live = LiveMessage.sending(safe_send(chat.send_message, first_text, protect_content=True), first_text)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
         live.show(progress_text(report, spec.display_name))  # edited as probes finish, never waited for
@@ -301,6 +301,7 @@ async def run_check(
         user_id, exchange_id, creds, campaign_type=campaign_type, on_progress=on_progress, on_queued=on_queued
     )
     report = result.report
+    await live.sent()  # the verdict comes after the progress message in the chat
     # the last progress edit and the verdict go out together: the verdict never waits behind an edit
     await asyncio.gather(
         live.settle(progress_text(report, spec.display_name)),

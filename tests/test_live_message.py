@@ -76,3 +76,41 @@ async def test_no_message_no_calls(api: TelegramEmulator) -> None:
     live.show("state 1")
     await live.settle("state 2")
     assert api.calls == [] and live.edits == 0
+
+
+async def test_sending_then_live(api: TelegramEmulator) -> None:
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+        api.slow("sendMessage", 0.2)
+        live = LiveMessage.sending(bot.send_message(api.default_user.id, "state 0"), "state 0")
+        live.show("state 1")  # while the message is still on its way
+        live.show("state 2")
+        assert live.message is None and api.calls_to("sendMessage") == []
+        message = await live.sent()
+        assert message is not None and live.message is message
+        await live.settle()
+    assert [c.method for c in api.calls] == ["getMe", "sendMessage", "editMessageText"]
+    assert edits(api) == ["state 2"]
+    assert api.transcript(api.default_user.id)[-1]["text"] == "state 2"
+
+
+async def test_sending_that_fails_leaves_no_live_message(api: TelegramEmulator) -> None:
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+        api.fail("sendMessage", (403, "Forbidden: bot was blocked by the user"))
+        live = LiveMessage.sending(bot.send_message(api.default_user.id, "state 0"), "state 0")
+        live.show("state 1")
+        assert await live.sent() is None
+        await live.settle("state 2")
+    assert edits(api) == [] and live.edits == 0
+
+
+async def test_slow_calls_are_overtaken(api: TelegramEmulator) -> None:
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+        api.slow("sendMessage", 0.3, when=lambda params: params.get("text") == "slow")
+        slow = asyncio.create_task(bot.send_message(api.default_user.id, "slow"))
+        await asyncio.sleep(0.05)
+        fast = await bot.send_message(api.default_user.id, "fast")
+        assert not slow.done()
+        assert (await slow).message_id > fast.message_id
+        again = await bot.send_message(api.default_user.id, "slow")  # times=1: only the first was slow
+    assert again.message_id > fast.message_id
+    assert [c.params["text"] for c in api.calls_to("sendMessage")] == ["fast", "slow", "slow"]

@@ -240,3 +240,18 @@ async def test_progress_is_edited_as_probes_finish_and_never_refused(tmp_path: P
         assert 2 <= len(shown) <= 3  # at most one per probe, and no repeat of the final text
         assert shown[-1].params["text"].count("✅") == 3
         assert verdict.message["message_id"] != progress_id
+
+
+async def test_probes_start_while_the_progress_message_is_sent_and_the_verdict_waits_for_it(tmp_path: Path) -> None:
+    async with bot_env(tmp_path) as env:
+        account = env.world.fakes["mexc"].add_account()
+        await _start_flow(env)
+        env.api.slow("sendMessage", 0.5, when=lambda params: "⏳" in str(params.get("text")))
+        env.api.send_text(f"{account.api_key} {account.secret}")
+        progress = await env.wait_text("⏳", wait=3)
+        verdict = await env.wait_text("passes every check")
+        private = ("/api/v3/account", "/api/v3/capital/deposit/address", "/api/v3/myTrades")
+        probes = [r for r in env.world.fakes["mexc"].requests if r.path in private]
+        assert len(probes) == 3
+        assert max(r.at for r in probes) < progress.time  # the check ran while the message was on its way
+        assert progress.message["message_id"] < verdict.message["message_id"]  # and the verdict still came after

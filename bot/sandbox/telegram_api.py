@@ -81,14 +81,24 @@ class Failure:
     when: Callable[[JSON], bool] | None = None
 
 
+@dataclass(eq=False)
+class Slowdown:
+    """An injected delay: the next ``times`` calls of ``method`` (matching ``when``) are answered late."""
+
+    method: str
+    seconds: float
+    times: int | None = 1
+    when: Callable[[JSON], bool] | None = None
+
+
 class TelegramEmulator(BotApiState):
     """The Bot API over HTTP on 127.0.0.1, plus the controls tests and the demo use.
 
     Inspect: ``calls`` (every request, decoded), ``await wait_call(method)``, ``await next_action(method)``,
     ``deleted``, ``transcript(chat)``, ``on_action`` (a listener called with each ``Action``).
-    Steer: ``fail(...)``, ``push_error(exc)``, ``add_user``/``add_group``/``set_member``/``set_bot_status``,
-    ``group_rate`` and ``clock``. Inject: ``send_text``, ``send_photo``, ``send_document``, ``reply``,
-    ``edit_text``, ``press_button``, ``create_topic``/``close_topic``/``reopen_topic``/``delete_topic``,
+    Steer: ``fail(...)``, ``slow(...)``, ``push_error(exc)``, ``add_user``/``add_group``/``set_member``/
+    ``set_bot_status``, ``group_rate`` and ``clock``. Inject: ``send_text``, ``send_photo``, ``send_document``,
+    ``reply``, ``edit_text``, ``press_button``, ``create_topic``/``close_topic``/``reopen_topic``/``delete_topic``,
     ``block_bot``/``unblock_bot``, ``inject`` (any raw update).
     """
 
@@ -112,6 +122,7 @@ class TelegramEmulator(BotApiState):
         self.port = 0
         self._actions: asyncio.Queue[Action | BaseException] = asyncio.Queue()
         self._failures: dict[str, list[Failure]] = defaultdict(list)
+        self._slowdowns: dict[str, list[Slowdown]] = defaultdict(list)
         self._calls_by_method: dict[str, list[Call]] = defaultdict(list)
         self._call_waiters: dict[str, list[tuple[int, asyncio.Future[Call]]]] = defaultdict(list)
         self._handlers = {
@@ -198,6 +209,9 @@ class TelegramEmulator(BotApiState):
             params = await self._read_params(request)
         except ValueError:
             return self._error_response(bad_request("can't parse request body"))
+        delay = self._take_slowdown(method, params)
+        if delay:
+            await asyncio.sleep(delay)  # handled (and recorded) only after the delay, like a slow round trip
         call = Call(method, params, time.monotonic())
         self._record(call)
         try:
@@ -317,6 +331,27 @@ class TelegramEmulator(BotApiState):
         failure = Failure(self._canonical(method), error[0], error[1], params, times, when)
         self._failures[failure.method].append(failure)
         return failure
+
+    def slow(
+        self, method: str, seconds: float, times: int | None = 1, when: Callable[[JSON], bool] | None = None
+    ) -> Slowdown:
+        """Handle ``method`` only ``seconds`` after it arrives: ``times`` times (None: until cleared), only for
+        calls whose decoded params satisfy ``when``. Other calls overtake it, as on a slow network."""
+        slowdown = Slowdown(self._canonical(method), seconds, times, when)
+        self._slowdowns[slowdown.method].append(slowdown)
+        return slowdown
+
+    def _take_slowdown(self, method: str, params: JSON) -> float:
+        rules = self._slowdowns.get(method)
+        for rule in rules or ():
+            if rule.when is not None and not rule.when(params):
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0:
+                    rules.remove(rule)  # type: ignore[union-attr]
+            return rule.seconds
+        return 0.0
 
     def clear_failures(self) -> None:
         """Drop every injected failure."""

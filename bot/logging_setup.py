@@ -13,9 +13,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def setup_logging(level: str = "INFO") -> None:
     """Configure the root logger with the redaction filter on its handler.
 
-    the HTTP clients' loggers (aiohttp's client, httpx, httpcore) stay at WARNING (request lines carry the bot
-    token in the URL); `telegram` is never
-    below INFO (its DEBUG lines carry update contents); ccxt never logs request bodies (verbose stays off).
+    The HTTP clients' loggers (aiohttp's client, httpx, httpcore) stay at WARNING (request lines carry the bot
+    token in the URL); `telegram` is never below INFO (its DEBUG lines carry update contents); ccxt never logs
+    request bodies (verbose stays off).
     """
     root = logging.getLogger()
     root.setLevel(level)

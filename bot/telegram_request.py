@@ -10,8 +10,9 @@ Differences worth knowing:
 * proxy environment variables are ignored (``trust_env=False``), as the bot did with httpx: a proxy would
   divert a local Bot API server;
 * redirects are not followed (httpx's default);
-* aiohttp has no write timeout of its own, so the four timeouts together bound the whole request when all
-  of them are finite; connect and read are also enforced on their own;
+* aiohttp has no write timeout of its own. A small body always fits the socket buffer, but an upload can
+  stall, so for uploads the four timeouts together bound the whole request (when all are finite). Connect
+  and read are enforced on their own for every request;
 * error texts never carry the bot token (aiohttp puts the URL into some of its messages).
 """
 
@@ -112,7 +113,8 @@ class AiohttpRequest(BaseRequest):
         # aiohttp's `connect` covers waiting for a pooled connection plus opening it; `sock_connect` the latter.
         acquire = None if pool is None or connect is None else pool + connect
         phases = (pool, connect, write, read)
-        total = None if any(p is None for p in phases) else sum(p for p in phases if p is not None)
+        bounded = has_files and all(p is not None for p in phases)
+        total = sum(p for p in phases if p is not None) if bounded else None
         return aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect, sock_read=read)
 
     @staticmethod

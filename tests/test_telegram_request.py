@@ -152,6 +152,25 @@ async def test_long_polling_waits_past_the_default_read_timeout() -> None:
     assert status == 200
 
 
+async def test_a_slow_steady_reply_is_bounded_per_read_not_in_total() -> None:
+    """Only uploads get an overall bound; a reply that keeps arriving is fine however long it takes."""
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(5):
+            await response.write(b" ")
+            await asyncio.sleep(0.2)
+        await response.write(b'{"ok": true, "result": true}')
+        await response.write_eof()
+        return response
+
+    timeouts = {"read_timeout": 0.5, "connect_timeout": 0.1, "pool_timeout": 0.1, "write_timeout": 0.1}
+    async with serving(trickle) as base, opened(AiohttpRequest(**timeouts)) as request:
+        status, body = await request.do_request(f"{base}/bot{TOKEN}/getMe", "POST")
+    assert status == 200 and body.strip() == b'{"ok": true, "result": true}'
+
+
 async def test_waiting_for_a_pooled_connection_times_out() -> None:
     release = asyncio.Event()
 

@@ -207,8 +207,8 @@ class ClientFactory:
         else:
             self._templates.pop(exchange_id, None)
 
-    def needs_signed_currencies(self, spec: ExchangeSpec, client: Any) -> bool:
-        """True while `client`'s shared markets still lack the currency list only a signed request returns."""
+    def needs_signed_currencies(self, spec: ExchangeSpec) -> bool:
+        """True while the shared markets of `spec` still lack the currency list only a signed request returns."""
         if spec.id not in SIGNED_CURRENCIES:
             return False
         cached = self._templates.get(spec.id)
@@ -220,7 +220,7 @@ class ClientFactory:
         Raises what the exchange raises (the caller's probe reports it): without the list the probe's own
         answer would be wrong.
         """
-        if not self.needs_signed_currencies(spec, client):
+        if not self.needs_signed_currencies(spec):
             return
         async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
             template = await self._template_unlocked(spec)

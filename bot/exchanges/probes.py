@@ -300,7 +300,7 @@ class KeyChecker:
         async def run_probe(perm: Permission, call: ProbeCall, client: Any) -> ProbeOutcome:
             started = time.perf_counter()
             try:
-                if perm is Permission.VIEW_DEPOSIT_ADDRESS and self.factory.needs_signed_currencies(spec, client):
+                if perm is Permission.VIEW_DEPOSIT_ADDRESS and self.factory.needs_signed_currencies(spec):
                     await self.factory.share_signed_currencies(spec, client)  # chain ids the address parse needs
                 result = await call(spec, client, now_ms)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome

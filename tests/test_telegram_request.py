@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from telegram.request._requestparameter import RequestParameter
 from bot.app import local_request
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.telegram_request import AiohttpRequest
-from tests.bot_harness import bot_env
+from tests.bot_harness import bot_env, free_port
 
 TOKEN = "123456789:AAH-secret-part-of-the-token-000000000"
 
@@ -57,12 +56,6 @@ async def opened(request: AiohttpRequest) -> AsyncIterator[AiohttpRequest]:
         yield request
     finally:
         await request.shutdown()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_bot_round_trip_sends_form_fields(api: TelegramEmulator) -> None:

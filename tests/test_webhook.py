@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -12,17 +11,11 @@ import aiohttp
 from bot.config import Settings
 from bot.runner import serve
 from bot.sandbox.telegram_api import TelegramEmulator
-from tests.bot_harness import TEST_KEY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.bot_harness import TEST_KEY, free_port
 
 
 async def test_webhook_accepts_the_secret_header_and_refuses_others(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     async with TelegramEmulator() as api:
         settings = Settings(
             telegram_bot_token=api.token,

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from telegram import Update
@@ -89,6 +89,22 @@ class Slowdown:
     seconds: float
     times: int | None = 1
     when: Callable[[JSON], bool] | None = None
+
+
+_Rule = TypeVar("_Rule", Failure, Slowdown)
+
+
+def _take_rule(rules: list[_Rule] | None, params: JSON) -> _Rule | None:
+    """The first injected rule that matches `params`, used up once (dropped when its `times` run out)."""
+    for rule in rules or ():
+        if rule.when is not None and not rule.when(params):
+            continue
+        if rule.times is not None:
+            rule.times -= 1
+            if rule.times <= 0:
+                rules.remove(rule)  # type: ignore[union-attr]
+        return rule
+    return None
 
 
 class TelegramEmulator(BotApiState):
@@ -342,30 +358,16 @@ class TelegramEmulator(BotApiState):
         return slowdown
 
     def _take_slowdown(self, method: str, params: JSON) -> float:
-        rules = self._slowdowns.get(method)
-        for rule in rules or ():
-            if rule.when is not None and not rule.when(params):
-                continue
-            if rule.times is not None:
-                rule.times -= 1
-                if rule.times <= 0:
-                    rules.remove(rule)  # type: ignore[union-attr]
-            return rule.seconds
-        return 0.0
+        rule = _take_rule(self._slowdowns.get(method), params)
+        return rule.seconds if rule is not None else 0.0
 
     def clear_failures(self) -> None:
         """Drop every injected failure."""
         self._failures.clear()
 
     def _raise_injected_failure(self, call: Call) -> None:
-        rules = self._failures.get(call.method)
-        for rule in rules or ():
-            if rule.when is not None and not rule.when(call.params):
-                continue
-            if rule.times is not None:
-                rule.times -= 1
-                if rule.times <= 0:
-                    rules.remove(rule)  # type: ignore[union-attr]
+        rule = _take_rule(self._failures.get(call.method), call.params)
+        if rule is not None:
             raise ApiError(rule.status, rule.description, rule.parameters)
 
     # --- users, chats, membership --------------------------------------------------------------------------

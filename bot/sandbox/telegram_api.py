@@ -532,7 +532,7 @@ class TelegramEmulator(BotApiState):
         new = Chat(new_id, "supergroup", title=old.title, is_forum=forum, members=dict(old.members))
         new.anonymous_admins = set(old.anonymous_admins)
         self.chats[new_id] = new
-        self.set_bot_status(new, old.bot_status if old.bot_status != "creator" else "administrator")
+        self.set_bot_status(new, old.bot_status)
         old.migrated_to, new.migrated_from = new_id, old.id
         new.members.setdefault(by.id, "member")
         moved = self.store_message(old, {"migrate_to_chat_id": new_id}, sender=by.to_dict())
@@ -765,18 +765,18 @@ class TelegramEmulator(BotApiState):
     def send_as_channel(self, text: str, chat: Chat | int, channel: Chat | int, *, thread: int | None = None) -> JSON:
         """A member writes in a group as a channel they own: ``from`` is Channel_Bot, ``sender_chat`` the channel
         (Client.cpp:18157)."""
-        source = self.chat(channel)
-        if source.type != "channel":
-            raise ValueError(f"chat {source.id} is not a channel")
+        source, target = self.chat(channel), self.chat(chat)
+        if source.type != "channel" or not target.is_group:
+            raise ValueError("a member writes as a channel in a group")
         extra: JSON = {"sender_chat": source.to_dict()}
-        return self._user_post(self._text(text), None, chat, thread, sender=CHANNEL_BOT, extra=extra)
+        return self._user_post(self._text(text), None, target, thread, sender=CHANNEL_BOT, extra=extra)
 
     def forward_channel_post(self, channel: Chat | int, text: str, group: Chat | int) -> JSON:
         """A channel publishes ``text`` and Telegram forwards it into the channel's discussion group: ``from`` is
         777000, ``sender_chat`` the channel, ``is_automatic_forward`` (Client.cpp:18130, :18155)."""
-        source = self.chat(channel)
-        if source.type != "channel":
-            raise ValueError(f"chat {source.id} is not a channel")
+        source, target = self.chat(channel), self.chat(group)
+        if source.type != "channel" or not target.is_group:
+            raise ValueError("a channel's posts are forwarded into a discussion group")
         post = self.store_message(source, {"text": text}, sender=CHANNEL_BOT.to_dict())
         del post["from"]  # a channel post has no sender user
         extra: JSON = {
@@ -789,7 +789,7 @@ class TelegramEmulator(BotApiState):
                 "date": post["date"],
             },
         }
-        return self._user_post({"text": text}, None, group, sender=SERVICE_NOTIFICATIONS, extra=extra)
+        return self._user_post({"text": text}, None, target, sender=SERVICE_NOTIFICATIONS, extra=extra)
 
     def send_photo(
         self,
@@ -968,6 +968,8 @@ class TelegramEmulator(BotApiState):
     def add_members(self, chat: Chat | int, *users: User, by: User | None = None) -> JSON:
         """Users join (or are added to) a group: a ``new_chat_members`` service message arrives."""
         target = self.chat(chat)
+        if not users or not target.is_group:
+            raise ValueError("users join a group")
         for user in users:
             self.users.setdefault(user.id, user)
             target.members[user.id] = "member"

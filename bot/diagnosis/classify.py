@@ -105,16 +105,24 @@ def _unwrap(names: list[str], text: str) -> tuple[list[str], str]:
     return names, text
 
 
-def _lookup_code(exchange: str, code: str) -> rules.Verdict | None:
+def _lookup_code(exchange: str, code: str) -> tuple[rules.Verdict, str] | None:
+    """The verdict for `code` and the table key it matched. Kraken appends details to its error strings
+    ("EAccount:Invalid permissions:USDT trading restricted for ..."): the first two parts are the code."""
     table = _CODE_TABLES.get(exchange)
     if not table:
         return None
     verdict = table.get(code)
-    if verdict is None:
-        for prefix, candidate in _PREFIX_CODES.get(exchange, ()):
-            if code.startswith(prefix):
-                return candidate
-    return verdict
+    if verdict is not None:
+        return verdict, code
+    parts = code.split(":")
+    if len(parts) > 2:
+        base = ":".join(parts[:2])
+        if base in table:
+            return table[base], base
+    for prefix, candidate in _PREFIX_CODES.get(exchange, ()):
+        if code.startswith(prefix):
+            return candidate, code
+    return None
 
 
 def _first_text_match(patterns: Iterable[tuple[Any, rules.Verdict]], text: str) -> rules.Verdict | None:
@@ -158,9 +166,9 @@ def _decide(
         words = reply.words
         # 1. The exchange's own code.
         for code in codes:
-            verdict = _lookup_code(exchange, code)
-            if verdict is not None:
-                return verdict.narrowed(words), code, False
+            found = _lookup_code(exchange, code)
+            if found is not None:
+                return found[0].narrowed(words), found[1], False
         first_code = codes[0] if codes else None
         # 2. An HTTP status with a meaning of its own on this exchange (BigONE's 401/403, as HuFi judges them).
         if reply.status is not None:

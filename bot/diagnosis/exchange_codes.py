@@ -303,9 +303,13 @@ KUCOIN = CodeTable(
         "130315": V(REGION, note="This feature has been suspended due to country restrictions", source=_KUCOIN_CCXT),
         "114001": V(MAINT, NO_ADDR, note="deposits of this coin are disabled", source="HuFi recording-oracle"),
         "260220": V(NO_ADDR, note="deposit.address.not.exists", source="fixtures (an observed reply)"),
-        "429": V(RATE),
-        "500": V(MAINT),
-        "503": V(MAINT),
+        # the page's HTTP status table; KuCoin also puts these numbers in the body's code
+        "401": V(KEY, EXPIRED, note="Unauthorized -- Invalid API Key."),
+        "429": V(RATE, note="Too Many Requests"),
+        "500": V(MAINT, note="Internal Server Error -- We had a problem with our server. Try again later."),
+        "503": V(
+            MAINT, note="Service Unavailable -- We're temporarily offline for maintenance. Please try again later."
+        ),
     },
 )
 
@@ -473,8 +477,7 @@ HTX = CodeTable(
         "timeout": V(DOWN, MAINT, note="Request Timeout"),
         "base-request-exceed-frequency-limit": V(RATE, note="Frequency of requests has exceeded the limit"),
         "rate-too-many-requests": V(RATE, note="exceeded rate limit"),
-        "request limit": V(RATE),
-        "1002": V(KEY, PERM, note="Unauthorized (v2 API)"),
+        "request limit": V(RATE, note="request limit (the err-msg of an invalid-parameter reply)"),
         "1003": V(SECRET, KEY, note="invalid signature (v2 API)"),
         "1010": V(RESTRICTED, KEY, note="account does not exist"),
         "1220": V(RESTRICTED, note="account not activated"),

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox.exchanges.envelopes import error_reply
 
 ALL_PERMISSIONS = frozenset(Permission)
 DEFAULT_ETH_ADDRESS = "0x8f3b2a1c9d4e5f60718293a4b5c6d7e8f9012345"
@@ -190,6 +191,21 @@ class FakeExchange:
         forced = Forced(cause, status, body, path, times, mode, include_public, delay)
         self.forced.append(forced)
         return forced
+
+    def force_error(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        path: str | None = None,
+        times: int | None = None,
+    ) -> Forced:
+        """Answer the next matching private requests with error `code` in this exchange's real envelope and status
+        (`bot.sandbox.exchanges.envelopes`): any code the exchange documents, not only the ones the pipeline
+        produces by itself."""
+        reply_status, body = error_reply(self.exchange_id, code, message, status)
+        return self.force(body=body, status=reply_status, path=path, times=times)
 
     def clear_forced(self) -> None:
         self.forced.clear()

@@ -150,7 +150,8 @@ DOCUMENTED: dict[str, tuple[str, tuple[Doc, ...]]] = {
             Doc("-4044", "This is a blacklist country.", C.REGION_BLOCKED, "BadRequest"),
             Doc(
                 "-4402",
-                "Dear user, as per our Terms of Use and compliance with local regulations, this feature is currently not available in your region.",
+                "Dear user, as per our Terms of Use and compliance with local regulations, this feature is currently "
+                "not available in your region.",
                 C.REGION_BLOCKED,
                 "ExchangeError",
             ),
@@ -265,7 +266,8 @@ DOCUMENTED: dict[str, tuple[str, tuple[Doc, ...]]] = {
             Doc("10002", "The request time exceeds the time window range.", C.CLOCK_SKEW, "InvalidNonce"),
             Doc(
                 "10003",
-                "API key is invalid. Check whether the key and domain are matched, there are 4 env: mainnet, testnet, mainnet-demo, testnet-demo",
+                "API key is invalid. Check whether the key and domain are matched, there are 4 env: mainnet, "
+                "testnet, mainnet-demo, testnet-demo",
                 C.KEY_INVALID,
                 "AuthenticationError",
             ),
@@ -286,7 +288,8 @@ DOCUMENTED: dict[str, tuple[str, tuple[Doc, ...]]] = {
             Doc("10008", "Common banned, please check your account mode", C.ACCOUNT_RESTRICTED, "AccountSuspended"),
             Doc(
                 "10009",
-                "Service Restricted: Access is currently unavailable for your region. Please contact our support team for further assistance",
+                "Service Restricted: Access is currently unavailable for your region. Please contact our support "
+                "team for further assistance",
                 C.REGION_BLOCKED,
                 "AuthenticationError",
             ),
@@ -512,7 +515,8 @@ DOCUMENTED: dict[str, tuple[str, tuple[Doc, ...]]] = {
             Doc("IP_FORBIDDEN", "Request IP not in whitelist", C.IP_NOT_WHITELISTED, "AuthenticationError"),
             Doc(
                 "FORBIDDEN",
-                "FORBIDDEN: Account has no permission to request operation (also sent for the IP allow-list, naming the IP)",
+                "FORBIDDEN: Account has no permission to request operation (also sent for the IP allow-list, naming "
+                "the IP)",
                 C.PERMISSION_MISSING,
                 "PermissionDenied",
                 sent="Account has no permission to request operation",

@@ -6,6 +6,9 @@ permissions, then answers with the exchange's real replies (the fixture file `da
 Real ccxt clients talk to them through `ClientFactory(url_overrides=...)`. The tests, the offline demo and
 the benchmarks all use these same classes.
 
+`force_error(code, message)` answers with any code an exchange documents, in its real envelope and HTTP status
+(`envelopes.py`), for the rejections a fake's own checks don't produce (each fake's docstring lists them).
+
 A concrete fake subclasses `FakeExchange` and provides: `exchange_id`, `routes()` (path → Route), `authenticate()`,
 key/secret generators in the exchange's format, and `FALLBACK_REPLIES` for causes the fixture file lacks.
 """

@@ -175,6 +175,7 @@ def test_question_for_ambiguous_diagnoses() -> None:
         ((Cause.SECRET_MISMATCH, Cause.PASSPHRASE_WRONG), "secret_or_passphrase"),
         ((Cause.PERMISSION_MISSING, Cause.IP_NOT_WHITELISTED), "ip_allow_list_perm"),
         ((Cause.NONCE_REUSED, Cause.NONCE_WINDOW, Cause.CLOCK_SKEW), "key_shared"),
+        ((Cause.KEY_FROZEN, Cause.KEY_EXPIRED, Cause.ACCOUNT_RESTRICTED), "key_frozen_or_expired"),
     ],
 )
 def test_question_picks_the_pair(causes: tuple[Cause, ...], key: str) -> None:

@@ -598,6 +598,16 @@ TEXTS: dict[str, Any] = {
             ],
         },
         {
+            "key": "key_frozen_or_expired",
+            "about": ["key_frozen", "key_expired"],
+            "text": "On {exchange}'s API page, how is this key marked?",
+            "answers": [
+                ["Frozen or locked", "key_frozen"],
+                ["Expired, or gone", "key_expired"],
+                ["I'm not sure", "primary"],
+            ],
+        },
+        {
             "key": "account_notice",
             "about": ["key_expired", "account_restricted"],
             "text": "Has {exchange} told you your account is frozen, locked or waiting for verification?",

@@ -18,6 +18,7 @@ from bot.advice import (
 )
 from bot.advice.texts import LANGUAGES
 from bot.diagnosis import CampaignType, Cause, Diagnosis, Permission
+from bot.diagnosis.classify import PRIORITY
 from bot.exchanges.catalog import CATALOG
 
 EN = LANGUAGES["en"]
@@ -44,6 +45,39 @@ def test_the_text_tables_cover_every_cause() -> None:
     for table in ("titles", "summaries", "steps"):
         assert set(EN[table]) == {c.value for c in Cause}, table
     assert set(HUFI_ORDER) == set(Cause)
+
+
+def test_every_cause_has_one_place_in_both_priority_orders() -> None:
+    """HuFi's troubleshooting order (advice) and the report's verdict order (diagnosis) each name every cause once."""
+    for order in (HUFI_ORDER, PRIORITY):
+        assert len(order) == len(set(order)) == len(Cause)
+        assert set(order) == set(Cause)
+
+
+@pytest.mark.parametrize("exchange", sorted(CATALOG))
+@pytest.mark.parametrize("cause", list(Cause))
+def test_every_cause_reads_as_an_alternative_on_every_exchange(cause: Cause, exchange: str) -> None:
+    primary = Cause.UNKNOWN if cause is not Cause.UNKNOWN else Cause.KEY_INVALID
+    steps = steps_for(Diagnosis(primary, (cause,)), exchange, outbound_ips=IPS)
+    title = cause_title(cause, exchange_id=exchange)
+    (step,) = [s for s in steps if title in s.title]
+    assert step.text.strip() and not PLACEHOLDER.search(step.title + step.text), step
+
+
+@pytest.mark.parametrize(
+    ("cause", "words"),
+    [
+        (Cause.KEY_FROZEN, "frozen"),
+        (Cause.SUBACCOUNT_NO_API, "main account"),
+        (Cause.RISK_CONTROL, "risk control"),
+        (Cause.REGION_BLOCKED, "region"),
+        (Cause.HUFI_FORM_LIMIT, "200"),
+    ],
+)
+def test_new_causes_say_what_to_do(cause: Cause, words: str) -> None:
+    text = all_text(steps_for(Diagnosis(cause), "okx"))
+    assert words in text.lower()
+    assert "Check again" in text
 
 
 @pytest.mark.parametrize("cause", list(Cause))
@@ -141,6 +175,7 @@ def test_question_for_ambiguous_diagnoses() -> None:
         ((Cause.SECRET_MISMATCH, Cause.PASSPHRASE_WRONG), "secret_or_passphrase"),
         ((Cause.PERMISSION_MISSING, Cause.IP_NOT_WHITELISTED), "ip_allow_list_perm"),
         ((Cause.NONCE_REUSED, Cause.NONCE_WINDOW, Cause.CLOCK_SKEW), "key_shared"),
+        ((Cause.KEY_FROZEN, Cause.KEY_EXPIRED, Cause.ACCOUNT_RESTRICTED), "key_frozen_or_expired"),
     ],
 )
 def test_question_picks_the_pair(causes: tuple[Cause, ...], key: str) -> None:

@@ -16,7 +16,9 @@ import ccxt
 import pytest
 
 from bot.exchanges.bitmart import (
+    BROAD_EXCEPTIONS,
     DEFAULT_API_URL,
+    EXACT_EXCEPTIONS,
     BitmartClient,
     build_bitmart_client,
     encode_json,
@@ -291,6 +293,58 @@ async def test_error_codes_follow_ccxt_table(
             await client.fetch_balance()
     assert type(info.value) is error_class
     assert str(info.value) == "bitmart " + body
+
+
+def _reply(message: str | None, code: int) -> str:
+    data: dict[str, Any] = {"code": code, "trace": "t", "data": {}}
+    if message is not None:
+        data = {"message": message, **data}
+    return json.dumps(data, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    ("body", "error_class"),
+    [
+        # ccxt 4.5.70 looks at the message first, with its broad table included: 51008 alone is an ExchangeError
+        (_reply("This trading pair does not support API trading", 51008), ccxt.BadSymbol),
+        (_reply("Operation is limited, please try again later", 51008), ccxt.ExchangeError),
+        # the message is matched against the exact table before the code is
+        (_reply("30010", 30002), ccxt.PermissionDenied),
+        # broad matching is case-sensitive, as in ccxt: a lower-case variant falls through to the code
+        (_reply("this trading pair does not support api trading", 30012), ccxt.AuthenticationError),
+        (_reply("You contract account available balance not enough.", 30002), ccxt.InsufficientFunds),
+    ],
+)
+async def test_the_message_is_matched_before_the_code_as_ccxt_does(
+    fake: FakeBitmart, body: str, error_class: type[Exception]
+) -> None:
+    account = fake.add_account()
+    async with client_for(fake, account) as client:
+        await client.load_markets()
+        fake.force(body=body, status=200, path="/spot/v1/wallet")
+        with pytest.raises(error_class) as info:
+            await client.fetch_balance()
+    assert type(info.value) is error_class
+    assert str(info.value) == "bitmart " + body
+
+
+async def test_a_reply_without_a_message_fails_like_ccxt_4_5_70(fake: FakeBitmart) -> None:
+    """ccxt 4.5.70 called `message.lower()` unguarded: a reply without `message` raised a plain AttributeError."""
+    account = fake.add_account()
+    async with client_for(fake, account) as client:
+        await client.load_markets()
+        fake.force(body=_reply(None, 30002), status=401, path="/spot/v1/wallet")
+        with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'lower'"):
+            await client.fetch_balance()
+
+
+def test_tables_are_ccxt_4_5_70s() -> None:
+    assert len(EXACT_EXCEPTIONS) == 195  # ccxt 4.5.70's bitmart `exceptions['exact']`
+    assert dict(BROAD_EXCEPTIONS) == {
+        "You contract account available balance not enough": ccxt.InsufficientFunds,
+        "This trading pair does not support API trading": ccxt.BadSymbol,
+    }
+    assert EXACT_EXCEPTIONS["51008"] is ccxt.ExchangeError and EXACT_EXCEPTIONS["30003"] is ccxt.AccountSuspended
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import ccxt as ccxt_errors
 import pytest
 
+from bot.diagnosis import classify_error
 from bot.diagnosis.model import Cause, Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.credentials import Credentials
@@ -187,3 +189,65 @@ async def test_endpoints_reflect_the_account() -> None:
         assert address["data"][0]["chain"] == "Ethereum"
         assert address["data"][0]["value"] == account.deposit_address
         assert trades["data"] == [{"id": 7, "asset_pair_name": "ETH-USDT"}]
+
+
+# HuFi's BigONE client counts any HTTP 401/403 as a missing permission (recording-oracle api-client/bigone): the
+# bot must never call such a reply "rate limit" or "exchange down", whatever the body looks like.
+FIREWALL_403 = "<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_type", "cause"),
+    [
+        (403, FIREWALL_403, "ExchangeNotAvailable", Cause.PERMISSION_MISSING),
+        (403, "Forbidden", "ExchangeNotAvailable", Cause.PERMISSION_MISSING),
+        (401, "<html><body>401 Authorization Required</body></html>", "AuthenticationError", Cause.KEY_INVALID),
+    ],
+)
+async def test_any_401_or_403_is_judged_as_hufi_judges_it(
+    status: int, body: str, error_type: str, cause: Cause
+) -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        fake.force(body=body, status=status)
+        report = await checker.check("bigone", creds_of(account))
+        assert report.missing == list(Permission)  # what HuFi would report
+        for outcome in report.outcomes.values():
+            assert outcome.error_type == error_type  # ccxt's generic mapping of a 401/403 page
+            assert outcome.diagnosis is not None and outcome.diagnosis.cause is cause, outcome.diagnosis
+        assert report.diagnosis is not None and report.diagnosis.cause is cause
+        assert Cause.RATE_LIMITED not in (report.diagnosis.cause, *report.diagnosis.alternatives)
+
+
+async def test_a_403_with_an_unknown_code_is_a_missing_permission_once_its_status_is_known() -> None:
+    """ccxt drops the status of a JSON reply with an unknown code; the probe engine can attach it."""
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        fake.force_error("10777", "access to this resource is restricted", status=403)
+        async with ccxt_client(checker, creds_of(account)) as client:
+            with pytest.raises(ccxt_errors.ExchangeError) as caught:
+                await client.private_get_accounts()
+    error = caught.value
+    assert type(error).__name__ == "ExchangeError" and "403" not in str(error)
+    assert classify_error("bigone", Permission.VIEW_ACCOUNT_BALANCE, error).cause is Cause.UNKNOWN
+    error.http_status = 403  # type: ignore[attr-defined]
+    diag = classify_error("bigone", Permission.VIEW_ACCOUNT_BALANCE, error)
+    assert diag.cause is Cause.PERMISSION_MISSING and diag.code == "10777"
+
+
+async def test_a_known_code_still_wins_over_the_status() -> None:
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        fake.force_error("10429", "too many requests", status=403)
+        report = await checker.check("bigone", creds_of(account))
+        assert report.diagnosis is not None and report.diagnosis.cause is Cause.RATE_LIMITED
+
+
+async def test_a_firewall_403_elsewhere_still_reads_as_a_rate_limit() -> None:
+    """The BigONE rule is BigONE's: MEXC's WAF page is a rate or origin block, not the key."""
+    diag = classify_error(
+        "mexc",
+        Permission.VIEW_ACCOUNT_BALANCE,
+        ccxt_errors.ExchangeNotAvailable(f"mexc GET https://api.mexc.com/api/v3/account 403 Forbidden {FIREWALL_403}"),
+    )
+    assert diag.cause is Cause.RATE_LIMITED

@@ -36,9 +36,13 @@ PEM = "\n".join(
     ]
 )
 
+#: The shape of an RSA-2048 private key in PEM form (what a Bybit or Binance "self-generated" key uses as secret).
+RSA_PEM = "\n".join(["-----BEGIN PRIVATE KEY-----", *(b64(48) for _ in range(25)), "-----END PRIVATE KEY-----"])
+
 MAL = Cause.MALFORMED_CREDENTIALS
 INC = Cause.INCOMPLETE_CREDENTIALS
 SWAP = Cause.KEY_SECRET_SWAPPED
+FORM = Cause.HUFI_FORM_LIMIT
 
 #: A plausible good credential set per exchange (shapes as issued).
 GOOD: dict[str, Credentials] = {
@@ -106,10 +110,10 @@ def test_pem_secrets_allowed_where_the_exchange_accepts_them() -> None:
         (
             "kucoin",
             Credentials(hexs(24), str(uuid.uuid4()), "abc12"),
-            MAL,
-            "passphrase_too_short",
+            FORM,
+            "hufi_passphrase_too_short",
         ),
-        ("gate", Credentials("k" * 201, hexs(64)), MAL, "api_key_too_long"),
+        ("gate", Credentials("k" * 201, hexs(64)), FORM, "hufi_api_key_too_long"),
         ("binance", Credentials("A" * 64, "A" * 64), SWAP, "key_equals_secret"),
         ("okx", Credentials(hexs(32), str(uuid.uuid4()), "pw"), SWAP, "key_secret_swapped"),
         (
@@ -144,6 +148,37 @@ def test_rules(exchange: str, creds: Credentials, cause: Cause | None, code: str
     assert (d.cause, d.code) == (cause, code), d
     assert d.detail
     assert_no_credential(d.detail, creds)
+
+
+@pytest.mark.parametrize(
+    ("exchange", "creds", "code"),
+    [
+        ("bybit", Credentials(alnum(18), RSA_PEM), "hufi_secret_too_long"),
+        ("gate", Credentials(hexs(101), hexs(64)), "hufi_api_key_too_long"),
+        ("xt", Credentials(str(uuid.uuid4()), alnum(201)), "hufi_secret_too_long"),
+        ("bitmart", Credentials(hexs(40), hexs(64), memo="m" * 33), "hufi_memo_too_long"),
+        ("kucoin", Credentials(hexs(24), str(uuid.uuid4()), "p" * 33), "hufi_passphrase_too_long"),
+        ("kucoin", Credentials(hexs(24), str(uuid.uuid4()), "pass word7"), "hufi_passphrase_whitespace"),
+    ],
+)
+def test_hufi_form_refuses_what_the_exchange_may_accept(exchange: str, creds: Credentials, code: str) -> None:
+    d = precheck(CATALOG[exchange], creds)
+    assert d is not None and (d.cause, d.code) == (FORM, code), d
+    assert "HuFi's key form refuses" in d.detail and "HuFi's form will not" in d.detail
+    assert_no_credential(d.detail, creds)
+
+
+def test_hufi_form_limits_are_counted_after_trimming_and_include_the_bounds() -> None:
+    fits = Credentials(" " + hexs(100) + "\n", alnum(200) + "  ", memo=" " + "m" * 32 + " ")
+    assert precheck(CATALOG["bitmart"], fits) is None
+    assert precheck(CATALOG["kucoin"], Credentials(hexs(24), str(uuid.uuid4()), " " + "p" * 32 + " ")) is None
+    assert precheck(CATALOG["kucoin"], Credentials(hexs(24), str(uuid.uuid4()), "p" * 7)) is None
+
+
+def test_hufi_form_applies_only_to_exchanges_hufi_lists() -> None:
+    # Binance isn't on HuFi: its own limits apply, and an RSA secret is a valid Binance secret.
+    assert not CATALOG["binance"].hufi_listed
+    assert precheck(CATALOG["binance"], Credentials(alnum(64), RSA_PEM)) is None
 
 
 def test_passphrase_pasted_as_secret() -> None:

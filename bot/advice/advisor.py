@@ -14,7 +14,8 @@ from bot.exchanges.catalog import CATALOG
 from bot.security import redact
 
 #: HuFi's troubleshooting order (docs "can't connect exchange API key"): general issues first, then permissions,
-#: typo, secret of another key, expiry, IP allow-list, deposit address; then what HuFi's page doesn't cover.
+#: typo, secret of another key, expiry, IP allow-list, deposit address; then what HuFi's page doesn't cover (the
+#: account-level causes last: only the exchange can lift those).
 HUFI_ORDER: tuple[Cause, ...] = (
     Cause.EXCHANGE_UNREACHABLE,
     Cause.EXCHANGE_MAINTENANCE,
@@ -23,18 +24,23 @@ HUFI_ORDER: tuple[Cause, ...] = (
     Cause.CHECK_FAILED,
     Cause.PERMISSION_MISSING,
     Cause.INCOMPLETE_CREDENTIALS,
+    Cause.HUFI_FORM_LIMIT,
     Cause.MALFORMED_CREDENTIALS,
     Cause.KEY_SECRET_SWAPPED,
     Cause.KEY_INVALID,
     Cause.SECRET_MISMATCH,
     Cause.PASSPHRASE_WRONG,
     Cause.KEY_EXPIRED,
+    Cause.KEY_FROZEN,
     Cause.IP_NOT_WHITELISTED,
     Cause.NO_DEPOSIT_ADDRESS,
     Cause.NONCE_WINDOW,
     Cause.NONCE_REUSED,
     Cause.DEMO_KEY,
+    Cause.SUBACCOUNT_NO_API,
     Cause.ACCOUNT_RESTRICTED,
+    Cause.RISK_CONTROL,
+    Cause.REGION_BLOCKED,
     Cause.NO_KEY_NEEDED,
     Cause.UNKNOWN,
     Cause.OK,

@@ -1,9 +1,11 @@
 """From an exchange's reply to the real cause, and from three probes to one verdict.
 
 `classify_error` reads the rule tables in `bot.diagnosis.rules` in this order: the exchange's own code (parsed
-from the JSON body inside the exception text), the exchange's message-only replies, the HTTP status of a reply
-ccxt did not understand, generic texts, and last the exception class. `diagnose_report` weighs the three probes
-together with the key-info evidence the probe engine gathered. Transport-free: never imports `telegram`.
+from the JSON body inside the exception text), an HTTP status with a meaning of its own on that exchange (BigONE's
+401/403), the exchange's message-only replies, the HTTP status of a reply ccxt did not understand, generic texts,
+and last the exception class. An error may carry the HTTP status its text lost as an `http_status` attribute.
+`diagnose_report` weighs the three probes together with the key-info evidence the probe engine gathered.
+Transport-free: never imports `telegram`.
 """
 
 from __future__ import annotations
@@ -103,16 +105,24 @@ def _unwrap(names: list[str], text: str) -> tuple[list[str], str]:
     return names, text
 
 
-def _lookup_code(exchange: str, code: str) -> rules.Verdict | None:
+def _lookup_code(exchange: str, code: str) -> tuple[rules.Verdict, str] | None:
+    """The verdict for `code` and the table key it matched. Kraken appends details to its error strings
+    ("EAccount:Invalid permissions:USDT trading restricted for ..."): the first two parts are the code."""
     table = _CODE_TABLES.get(exchange)
     if not table:
         return None
     verdict = table.get(code)
-    if verdict is None:
-        for prefix, candidate in _PREFIX_CODES.get(exchange, ()):
-            if code.startswith(prefix):
-                return candidate
-    return verdict
+    if verdict is not None:
+        return verdict, code
+    parts = code.split(":")
+    if len(parts) > 2:
+        base = ":".join(parts[:2])
+        if base in table:
+            return table[base], base
+    for prefix, candidate in _PREFIX_CODES.get(exchange, ()):
+        if code.startswith(prefix):
+            return candidate, code
+    return None
 
 
 def _first_text_match(patterns: Iterable[tuple[Any, rules.Verdict]], text: str) -> rules.Verdict | None:
@@ -133,32 +143,48 @@ def _with_passphrase(exchange: str, causes: tuple[Cause, ...]) -> tuple[Cause, .
     return tuple(out)
 
 
+def _http_status(error: object) -> int | None:
+    """An HTTP status the caller attached to the error (`http_status`), for replies whose text lost it."""
+    try:
+        status = getattr(error, "http_status", None)
+    except Exception:  # noqa: BLE001
+        return None
+    return status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None
+
+
 def _decide(
-    exchange: str, permission: Permission | None, names: list[str], text: str
+    exchange: str, permission: Permission | None, names: list[str], text: str, attached_status: int | None = None
 ) -> tuple[rules.Verdict, str | None, bool]:
     """The verdict, the exchange code it came from, and whether it came from the class alone."""
     if _PYTHON_BUGS.isdisjoint(names):
         reply = split_reply(text, exchange)
+        if reply.status is None and attached_status is not None:
+            reply.status = attached_status
         fields = rules.CODE_FIELDS.get(exchange, rules.GENERIC_CODE_FIELDS)
         success = rules.SUCCESS_CODES.get(exchange, rules.GENERIC_SUCCESS_CODES)
         codes = extract_codes(reply, fields, success)
         words = reply.words
         # 1. The exchange's own code.
         for code in codes:
-            verdict = _lookup_code(exchange, code)
-            if verdict is not None:
-                return verdict.narrowed(words), code, False
+            found = _lookup_code(exchange, code)
+            if found is not None:
+                return found[0].narrowed(words), found[1], False
         first_code = codes[0] if codes else None
-        # 2. Replies the exchange sends without a code.
+        # 2. An HTTP status with a meaning of its own on this exchange (BigONE's 401/403, as HuFi judges them).
+        if reply.status is not None:
+            verdict = rules.EXCHANGE_STATUS.get(exchange, {}).get(reply.status)
+            if verdict is not None:
+                return verdict, first_code or f"http_{reply.status}", False
+        # 3. Replies the exchange sends without a code.
         verdict = _first_text_match(_EXCHANGE_TEXTS.get(exchange, ()), words)
         if verdict is not None:
             return verdict, first_code, False
-        # 3. An HTTP status ccxt's generic mapping raised for (an HTML page, plain text...).
+        # 4. An HTTP status ccxt's generic mapping raised for (an HTML page, plain text...).
         status_verdict = _status_verdict(reply)
         status_code = first_code or (f"http_{reply.status}" if status_verdict and not status_verdict.code else None)
         if status_verdict is not None and not reply.has_json:
             return status_verdict, status_code, False
-        # 4. Generic texts.
+        # 5. Generic texts.
         verdict = _first_text_match(_GENERIC_TEXTS, words)
         if verdict is not None:
             return verdict, first_code, False
@@ -167,7 +193,7 @@ def _decide(
         answered = reply.answered
     else:
         first_code, answered = None, True
-    # 5. The exception class.
+    # 6. The exception class.
     for rule in rules.CLASS_RULES:
         if rule.name in names:
             verdict = rule.verdict
@@ -209,7 +235,7 @@ def classify_error(
         perm = _permission(permission) if permission is not None else None
         text = safe_text(error)
         names, text = _unwrap(_class_names(error) or ["object"], text)
-        verdict, code, from_class = _decide(exchange, perm, names, text)
+        verdict, code, from_class = _decide(exchange, perm, names, text, _http_status(error))
         causes = verdict.causes
         if from_class and Cause.KEY_INVALID in causes:
             causes = _with_passphrase(exchange, causes)
@@ -283,6 +309,7 @@ KEY_LEVEL = frozenset(
         Cause.KEY_SECRET_SWAPPED,
         Cause.MALFORMED_CREDENTIALS,
         Cause.INCOMPLETE_CREDENTIALS,
+        Cause.KEY_FROZEN,
     }
 )
 _AUTH_LIKE = KEY_LEVEL | {Cause.PERMISSION_MISSING}
@@ -291,16 +318,21 @@ _AUTH_LIKE = KEY_LEVEL | {Cause.PERMISSION_MISSING}
 #: or time can fix last.
 PRIORITY: tuple[Cause, ...] = (
     Cause.INCOMPLETE_CREDENTIALS,
+    Cause.HUFI_FORM_LIMIT,
     Cause.MALFORMED_CREDENTIALS,
     Cause.KEY_SECRET_SWAPPED,
     Cause.NO_KEY_NEEDED,
     Cause.DEMO_KEY,
+    Cause.KEY_FROZEN,
     Cause.KEY_EXPIRED,
     Cause.KEY_INVALID,
     Cause.SECRET_MISMATCH,
     Cause.PASSPHRASE_WRONG,
     Cause.IP_NOT_WHITELISTED,
+    Cause.REGION_BLOCKED,
+    Cause.RISK_CONTROL,
     Cause.ACCOUNT_RESTRICTED,
+    Cause.SUBACCOUNT_NO_API,
     Cause.NONCE_WINDOW,
     Cause.NONCE_REUSED,
     Cause.PERMISSION_MISSING,

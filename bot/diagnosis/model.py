@@ -38,6 +38,16 @@ class Cause(StrEnum):
     NONCE_REUSED = "nonce_reused"
     ACCOUNT_RESTRICTED = "account_restricted"
     DEMO_KEY = "demo_key"
+    # The exchange froze or locked the key itself (not the account): a new key, or the exchange's support, fixes it.
+    KEY_FROZEN = "key_frozen"
+    # The key belongs to a sub-account that may not use the API (or this part of it); the main account decides.
+    SUBACCOUNT_NO_API = "subaccount_no_api"
+    # The exchange's risk control holds the account; only the exchange can lift it.
+    RISK_CONTROL = "risk_control"
+    # A compliance or regional rule: the account's (or the request's) country or region is not served.
+    REGION_BLOCKED = "region_blocked"
+    # The exchange would accept the key, but HuFi's own form refuses it (length or format limits).
+    HUFI_FORM_LIMIT = "hufi_form_limit"
     NO_KEY_NEEDED = "no_key_needed"
     # The check itself could not judge the key (a client-side bug, a probe misconfiguration, a location block of
     # the checking server): nothing for the user to change in the key; retry later or hand it to support.

@@ -1,10 +1,15 @@
-"""Checks that need no request: credentials that can't be right whatever the exchange says.
+"""Checks that need no request: credentials that can't be right whatever the exchange says, and credentials the
+exchange would accept but HuFi's own key form refuses.
 
 Each check has its own cause and code. A detail never contains any part of a credential: it names the field
 and the problem, nothing else.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from bot.diagnosis.formats import FORMATS, MASK_RE, MIN_LENGTH, PEM_RE, CredentialFormat, full, only
 from bot.diagnosis.model import Cause, Diagnosis
@@ -13,6 +18,29 @@ from bot.exchanges.credentials import Credentials, incomplete_problems
 from bot.security import b64_looks_valid
 
 _NAMES = {"api_key": "API key", "secret": "secret key", "passphrase": "passphrase", "memo": "memo"}
+
+
+@dataclass(frozen=True, slots=True)
+class FormLimit:
+    """One field's limits in HuFi's key form, counted after trimming."""
+
+    max_length: int
+    min_length: int = 0
+    no_whitespace: bool = False
+
+
+#: HuFi's "add API key" form (campaign-launcher client `AddApiKeyDialog`, its yup schema; reference/hufi.md §1 and
+#: realworld.md §3): key and secret are trimmed, the key may have at most 100 characters and the secret 200 (the
+#: server would take 200 and 5000); BitMart's memo is required and at most 32; KuCoin's passphrase is required,
+#: 7-32 characters and without whitespace. A key the exchange accepts can still be refused here, e.g. a Bybit or
+#: Binance key with a self-generated RSA/Ed25519 private key as its secret.
+HUFI_FORM: Mapping[str, FormLimit] = MappingProxyType({"api_key": FormLimit(100), "secret": FormLimit(200)})
+HUFI_FORM_EXTRAS: Mapping[str, Mapping[str, FormLimit]] = MappingProxyType(
+    {
+        "bitmart": {"memo": FormLimit(32, 1)},
+        "kucoin": {"passphrase": FormLimit(32, 7, no_whitespace=True)},
+    }
+)
 
 
 def _label(spec: ExchangeSpec, field: str) -> str:
@@ -40,6 +68,7 @@ def precheck(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
     return (
         _incomplete(spec, clean)
         or _pem_unsupported(spec, clean, fmt)
+        or _hufi_form(spec, clean)
         or _whitespace(spec, clean, fmt)
         or _lengths_hufi(spec, clean)
         or _same_values(spec, clean)
@@ -58,6 +87,32 @@ def _incomplete(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
         code=f"{missing[0].field}_missing",
         detail=" ".join(p.message for p in missing),
     )
+
+
+def _hufi_form(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
+    """What HuFi's own form would refuse, for the exchanges HuFi lists."""
+    if not spec.hufi_listed:
+        return None
+    limits = {**HUFI_FORM, **HUFI_FORM_EXTRAS.get(spec.id, {})}
+    values = {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase, "memo": creds.memo}
+    for field, limit in limits.items():
+        value = values.get(field) or ""
+        label = _label(spec, field)
+        if len(value) > limit.max_length:
+            problem, why = "too_long", f"it takes at most {limit.max_length} characters and this one has {len(value)}"
+        elif len(value) < limit.min_length:
+            problem, why = "too_short", f"it takes at least {limit.min_length} characters and this one has {len(value)}"
+        elif limit.no_whitespace and any(ch.isspace() for ch in value):
+            problem, why = "whitespace", "it may not contain spaces and this one does"
+        else:
+            continue
+        return Diagnosis(
+            Cause.HUFI_FORM_LIMIT,
+            code=f"hufi_{field}_{problem}",
+            detail=f"HuFi's key form refuses this {label}: {why}. {spec.display_name} may accept the key, "
+            "but HuFi's form will not.",
+        )
+    return None
 
 
 def _is_pem(fmt: CredentialFormat, secret: str) -> bool:

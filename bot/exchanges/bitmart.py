@@ -14,7 +14,8 @@ What it mirrors from ccxt 4.5.70 (facts, not code):
   f"{ts}#{memo}#{payload}"))`, where the payload is the url-encoded query for GET and the compact JSON body for
   POST; the memo is ccxt's `uid` credential;
 * errors: a reply whose `code` is not 1000 (or whose `message` is neither "ok" nor "success") raises the class
-  of ccxt's BitMart table for its code, with the message `"bitmart <raw body>"`; otherwise an HTTP status in
+  ccxt's BitMart tables give it, looked up in ccxt's order (the message, exact then broad, before the code, exact
+  then broad), with the message `"bitmart <raw body>"`; otherwise an HTTP status in
   ccxt's `httpExceptions` raises `"bitmart <METHOD> <url> <status> <reason> <body>"`; a timeout raises
   `RequestTimeout("bitmart <METHOD> <url>")`, a refused or dropped connection `ExchangeNotAvailable` with the
   same text;
@@ -271,10 +272,11 @@ EXACT_EXCEPTIONS: Mapping[str, type[Exception]] = {
     "40050": _E.InvalidOrder,
 }
 
-#: ccxt 4.5.70's BitMart `exceptions['broad']` table: substring -> class
+#: ccxt 4.5.70's BitMart `exceptions['broad']` table: substring -> class (case-sensitive, as in ccxt)
 BROAD_EXCEPTIONS: Mapping[str, type[Exception]] = {
     "You contract account available balance not enough": _E.InsufficientFunds,
-    "you contract account available balance not enough": _E.InsufficientFunds,
+    # {"message":"This trading pair does not support API trading","code":51008,...}: the message wins over 51008
+    "This trading pair does not support API trading": _E.BadSymbol,
 }
 
 #: ccxt's generic `httpExceptions` (4.5.x), used when the body did not already raise
@@ -568,24 +570,31 @@ class BitmartClient:
             return None
 
     def handle_errors(self, reply: Any, body: str) -> None:
-        """Raise for a BitMart error reply: ccxt's exact table on the code, then broad, then on the message."""
+        """Raise for a BitMart error reply, in ccxt 4.5.70's order: the message against the exact table, then the
+        broad table, then the code against the exact table, then the broad table; anything else `ExchangeError`.
+
+        Like ccxt 4.5.70 (whose `handle_errors` called `message.lower()` unguarded), a decoded reply without a
+        `message` raises a plain `AttributeError` before anything else is looked at.
+        """
         if reply is None:
             return
         message = _safe_str(reply, "message")
-        message = message.lower() if message is not None else None
+        if message is None:
+            raise AttributeError("'NoneType' object has no attribute 'lower'")
+        message_lower = message.lower()
         code = _safe_str(reply, "code")
-        is_error_message = message is not None and message not in ("ok", "success")
+        is_error_message = message_lower not in ("ok", "success")
         is_error_code = code is not None and code != "1000"
         if not (is_error_code or is_error_message):
             return
         feedback = self.id + " " + body
-        for key in (code, message):
+        for key in (message, code):
             if key is None:
                 continue
             if key in EXACT_EXCEPTIONS:
                 raise EXACT_EXCEPTIONS[key](feedback)
             for fragment, error_class in BROAD_EXCEPTIONS.items():
-                if fragment in key:
+                if key.find(fragment) >= 0:
                     raise error_class(feedback)
         raise ccxt.ExchangeError(feedback)
 

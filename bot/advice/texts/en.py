@@ -45,6 +45,11 @@ TEXTS: dict[str, Any] = {
         "demo_key": "This is a demo-trading key",
         "no_key_needed": "No API key is needed for this exchange",
         "check_failed": "The check itself failed on our side",
+        "key_frozen": "{exchange} has frozen this API key",
+        "subaccount_no_api": "This sub-account may not use the API",
+        "risk_control": "{exchange}'s risk control is holding the account",
+        "region_blocked": "{exchange} blocks this account or request for its region",
+        "hufi_form_limit": "HuFi's form won't accept this key",
     },
     "summaries": {
         "ok": "The exchange accepted the key; nothing needs to change.",
@@ -71,6 +76,12 @@ TEXTS: dict[str, Any] = {
         "demo_key": "Create the key in your live (real-money) account, not in demo trading.",
         "no_key_needed": "Connect your wallet in HuFi instead of an API key.",
         "check_failed": "Try again later, or ask support to look at it.",
+        "key_frozen": "Ask {exchange}'s support why the key was frozen, or create a new read-only key.",
+        "subaccount_no_api": "Create the key on the main account, or let the main account enable API access for "
+        "this sub-account.",
+        "risk_control": "Contact {exchange}'s support to lift the risk-control hold; a new key won't help.",
+        "region_blocked": "Check {exchange}'s notices about your country or region; only {exchange} can lift it.",
+        "hufi_form_limit": "Create a key with the exchange's own generated secret, short enough for HuFi's form.",
     },
     "steps": {
         "ok": {
@@ -404,6 +415,74 @@ TEXTS: dict[str, Any] = {
                 ("No key needed", "{connect_hint}"),
             ],
         },
+        "key_frozen": {
+            "default": [
+                (
+                    "The key itself is frozen",
+                    "{exchange} marked this API key as frozen or locked. That's the exchange's decision about the "
+                    "key, not a typo on your side.",
+                ),
+                (
+                    "Ask why, or start fresh",
+                    "Ask {exchange}'s support why the key was frozen. If the account is fine, delete the key on "
+                    "{api_page} and create a new read-only key with {perm_list}.",
+                ),
+            ],
+        },
+        "subaccount_no_api": {
+            "default": [
+                (
+                    "The key is on a sub-account",
+                    "{exchange} says this sub-account may not use the API for these requests.",
+                ),
+                (
+                    "Use the main account, or enable the sub-account",
+                    "Either create the read-only key on your main account, or have the main account allow API "
+                    "access for this sub-account, then send the key again.",
+                ),
+            ],
+        },
+        "risk_control": {
+            "default": [
+                (
+                    "The account is on hold",
+                    "{exchange}'s risk control has limited the account. Nothing in the key can change that.",
+                ),
+                (
+                    "Contact the exchange",
+                    "Look at {exchange}'s messages and contact its support to lift the hold, then check again.",
+                ),
+            ],
+        },
+        "region_blocked": {
+            "default": [
+                (
+                    "A regional rule applies",
+                    "{exchange} refused this for compliance reasons tied to a country or region (the account's "
+                    "verification country, or where the request came from).",
+                ),
+                (
+                    "What you can do",
+                    "Check {exchange}'s notices for your region. If you think it's a mistake, contact its "
+                    "support; HuFi can't change it. If it keeps happening, hand it to our support.",
+                ),
+            ],
+        },
+        "hufi_form_limit": {
+            "default": [
+                (
+                    "HuFi's form has limits",
+                    "HuFi's key form takes at most 100 characters for the API key and 200 for the secret "
+                    "(and, where asked, up to 32 for a memo or passphrase). This key breaks one of those limits, "
+                    "so HuFi will refuse it even though {exchange} may accept it.",
+                ),
+                (
+                    "Create a key that fits",
+                    "Create a new read-only key with the secret {exchange} generates for you (not your own RSA "
+                    "or Ed25519 key pair) and send it again.",
+                ),
+            ],
+        },
         "check_failed": {
             "default": [
                 (
@@ -516,6 +595,16 @@ TEXTS: dict[str, Any] = {
             "answers": [
                 ["Yes", "nonce_reused"],
                 ["No, only HuFi", "nonce_window"],
+            ],
+        },
+        {
+            "key": "key_frozen_or_expired",
+            "about": ["key_frozen", "key_expired"],
+            "text": "On {exchange}'s API page, how is this key marked?",
+            "answers": [
+                ["Frozen or locked", "key_frozen"],
+                ["Expired, or gone", "key_expired"],
+                ["I'm not sure", "primary"],
             ],
         },
         {

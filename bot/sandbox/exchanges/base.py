@@ -6,6 +6,9 @@ permissions, then answers with the exchange's real replies (the fixture file `da
 Real ccxt clients talk to them through `ClientFactory(url_overrides=...)`. The tests, the offline demo and
 the benchmarks all use these same classes.
 
+`force_error(code, message)` answers with any code an exchange documents, in its real envelope and HTTP status
+(`envelopes.py`), for the rejections a fake's own checks don't produce (each fake's docstring lists them).
+
 A concrete fake subclasses `FakeExchange` and provides: `exchange_id`, `routes()` (path → Route), `authenticate()`,
 key/secret generators in the exchange's format, and `FALLBACK_REPLIES` for causes the fixture file lacks.
 """
@@ -26,6 +29,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox.exchanges.envelopes import error_reply
 
 ALL_PERMISSIONS = frozenset(Permission)
 DEFAULT_ETH_ADDRESS = "0x8f3b2a1c9d4e5f60718293a4b5c6d7e8f9012345"
@@ -190,6 +194,21 @@ class FakeExchange:
         forced = Forced(cause, status, body, path, times, mode, include_public, delay)
         self.forced.append(forced)
         return forced
+
+    def force_error(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        path: str | None = None,
+        times: int | None = None,
+    ) -> Forced:
+        """Answer the next matching private requests with error `code` in this exchange's real envelope and status
+        (`bot.sandbox.exchanges.envelopes`): any code the exchange documents, not only the ones the pipeline
+        produces by itself."""
+        reply_status, body = error_reply(self.exchange_id, code, message, status)
+        return self.force(body=body, status=reply_status, path=path, times=times)
 
     def clear_forced(self) -> None:
         self.forced.clear()

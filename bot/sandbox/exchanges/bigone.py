@@ -7,6 +7,10 @@ Claims: type "OpenAPIV2", sub = the API key, nonce = a timestamp in nanoseconds,
 
 Account knobs (`FakeAccount.settings`): `deposit_chain` (the chain name of the ETH address entry, default
 "Ethereum").
+
+More lenient than the real exchange: its own checks never produce 40601 (resource locked), and 401/403 replies
+without a JSON body (a firewall page), which HuFi still counts as a missing permission. Tests answer with those
+through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

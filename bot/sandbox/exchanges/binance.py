@@ -19,6 +19,10 @@ address, which ccxt rejects with InvalidAddress), `trades` (Binance-shaped dicts
 
 Under a URL override ccxt no longer applies Binance's spot error table, so -2008 and -1008 reach the caller as
 `ExchangeError` instead of `AuthenticationError`/`OperationFailed` (reference/exchanges.md finding 10).
+
+More lenient than the real exchange: its own checks never produce account-level codes (-2017 locked keys, -3022,
+-4044/-4402/-10047 regional blocks), -1099 and the busy/timeout codes (-1004, -1007, -1008). Tests answer with those
+through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ What it models (reference/exchanges.md §3.5):
 Account knobs: `permissions`, `ip_whitelist`, `expired`, `frozen`, `deposit_address=None` (the address comes back
 null; ccxt returns it without raising), `trades` (Bitget-shaped, see `make_trade`), and in `settings`: `uta`
 (a unified trading account), `authorities` (overrides the derived list), `parent_id`, `trader_type`, `user_id`.
+
+More lenient than the real exchange: its own checks never produce account-level codes (40013, 40016, 40031, 50010),
+40010 (a request timeout, which ccxt files as a signature error) and the maintenance codes 40200/40308/41114/43115.
+Tests answer with those through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

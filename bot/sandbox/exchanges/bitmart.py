@@ -5,6 +5,10 @@ key was created, so a wrong memo breaks the signature exactly like a wrong secre
 both; the fixture file lists the two causes as `also_returned_for` each other). Checks run in BitMart's order:
 headers present and well-formed, key known (30002), signature (30005), timestamp window (30007), then the base
 class's expired (30011), frozen (30003), IP allow-list (30010) and permission (30019) checks.
+
+More lenient than the real exchange: its own checks never produce account-level codes (53000 frozen by security
+policy, 53001 KYC country, 53002 KYC level, 53003/60026/ 60029 sub-account rights), 30011 expiry and 30012. Tests
+answer with those through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ allow-list, 10005 missing permission. ccxt's `fetch_balance` first calls `/v5/us
 
 Bybit has no per-endpoint read permission for a read-only key; the fake names each probe's permission after the
 group it reads from (see `PERMISSION_NAMES`), and `/v5/user/query-api` lists them.
+
+More lenient than the real exchange: its own checks never produce account-level codes (10008 bans, 10009 region,
+10024 compliance, 10027, 131004/131065 KYC, 131217/131226 risk checks, 141004 sub-account state), the expiry codes
+-2015/33004 and the demo-only codes 110100/110302. Tests answer with those through `force_error(code)`
+(`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

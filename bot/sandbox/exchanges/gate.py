@@ -4,6 +4,10 @@ Gate checks the key (INVALID_KEY), the signature (INVALID_SIGNATURE) and a ±60 
 (REQUEST_EXPIRED), then the key's IP allow-list and permissions. In practice an IP outside the allow-list is
 answered with the label FORBIDDEN ("Request IP not in whitelist: <ip>"), the same label as a missing permission;
 the documented IP_FORBIDDEN label is in the fixture file and can be forced.
+
+More lenient than the real exchange: its own checks never produce account-level labels (ACCOUNT_LOCKED,
+SUB_ACCOUNT_LOCKED, USER_NOT_FOUND), READ_ONLY, INVALID_CREDENTIALS and MISSING_REQUIRED_HEADER. Tests answer with
+those through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ fake verifies against that host, not the one the request was sent to. Every auth
 
 HTX keys carry the permissions `readOnly`, `trade` and `withdraw`; the fake reports `readOnly` when the account
 holds all three read permissions, plus `settings['extra_permissions']`.
+
+More lenient than the real exchange: its own checks never produce account-level codes (1010, 1220), login-required
+and the v2 API's numeric codes. Tests answer with those through `force_error(code)` (`envelopes.py`), in the real
+envelope and status.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ alone; we also read the ETH deposit address (`DepositAddresses` asset=ETH method
 Account knobs (`FakeAccount.settings`): `kraken_permissions` (Kraken's permission names, instead of the ones derived
 from `FakeAccount.permissions`), `nonce_window` (default 10000), `name`, `key_info_style` ("hufi": the snake_case
 fields HuFi's client reads, the default; "docs": the camelCase fields of Kraken's API reference page).
+
+More lenient than the real exchange: its own checks never produce EAccount:Invalid permissions (also sent for
+regional asset restrictions), EAuth:* account states, ETrade:User Locked and EGeneral:Temporary lockout. Tests
+answer with those through `force_error(code)` (`envelopes.py`), in the real envelope and status.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ then `/api/v1/accounts`, `/api/v1/deposit-addresses`, `/api/v1/fills`) are serve
 Account knobs (`FakeAccount.settings`): `permission` (KuCoin's own permission string or list, instead of the one
 derived from `FakeAccount.permissions`), `remark`, `api_version`, `is_master`, `deposit_to` (the address entry's
 `to`, default "MAIN"), `deposit_disabled` (answer code 114001).
+
+More lenient than the real exchange: its own checks never produce account-level codes (400500/126037/130315 region,
+400700/126002 risk, 400303/126047/200009 KYC, 126048 sub-account verification, 130201/130302 restrictions) and
+400401/400444. Tests answer with those through `force_error(code)` (`envelopes.py`), in the real envelope and
+status.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Fake MEXC spot API v3: HMAC-SHA256 over the raw query string, key in X-MEXC-APIKEY, recvWindow 5000."""
+"""Fake MEXC spot API v3: HMAC-SHA256 over the raw query string, key in X-MEXC-APIKEY, recvWindow 5000.
+
+More lenient than the real exchange: its own checks never produce account-level codes (10098 risk control,
+10099/140002 sub-accounts, 730100, 30018), 400 'api key required' and 403 'Access Denied'. Tests answer with those
+through `force_error(code)` (`envelopes.py`), in the real envelope and status.
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,11 @@ Account knobs: `permissions`, `ip_whitelist`, `expired` and `frozen` (both 50100
 `deposit_address=None` (OKX answers an empty list, ccxt returns None), `trades` (OKX-shaped, see `make_trade`),
 and in `settings`: `demo` (a demo-trading key), `deleted` (50119), `perm` (overrides the derived permission
 string), `label`, `uid`, `acctLv`.
+
+More lenient than the real exchange: its own checks never produce account-level codes (50007/50009/50012 account
+states, 51732 KYC, 51733 risk control, 51734/51773/51155 region or compliance, 51735/59500 sub-account rights) and
+50030/50040/50061. Tests answer with those through `force_error(code)` (`envelopes.py`), in the real envelope and
+status.
 """
 
 from __future__ import annotations

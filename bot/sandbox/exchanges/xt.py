@@ -4,6 +4,11 @@ XT answers with HTTP 200 and `{"rc":1,"mc":<code>}`: AUTH_101 unknown key, AUTH_
 bad signature, AUTH_105 timestamp outside recvWindow, AUTH_104 IP outside the allow-list, AUTH_106 missing
 permission (ccxt's only PermissionDenied; the rest are AuthenticationError). No address yet is DEPOSIT_006
 (DEPOSIT_007 while XT is generating one; `settings['address_generating']`), both BadRequest in ccxt.
+
+More lenient than the real exchange: its own checks never produce account-level codes (SYMBOL_004 region, ORDER_007
+sub-account rights, DEPOSIT_002 security level, COMMON_001) and the missing-header codes AUTH_001-AUTH_007 (ccxt
+always sends the headers). Tests answer with those through `force_error(code)` (`envelopes.py`), in the real
+envelope and status.
 """
 
 from __future__ import annotations

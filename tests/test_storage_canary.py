@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -82,14 +83,19 @@ async def test_planted_credentials_never_reach_the_files(tmp_path: Path) -> None
         await vault.put(42, "okx", creds, "MARKET_MAKING")
 
         # A report built the normal way: the exchange's reply was redacted before it was stored.
-        leaked = f"GET https://www.okx.com/api/v5/account/balance?apiKey={creds.api_key}&sign={creds.secret} 401"
+        leaked = (
+            f"GET https://www.okx.com/api/v5/account/balance?apiKey={creds.api_key}&sign={creds.secret} 401 "
+            f"(echoed: {creds.passphrase})"
+        )
         check_id = await checks.add(42, _report(creds, redact(leaked, creds.secrets())), forbidden=creds.secrets())
 
-        # A report that slipped through unredacted is refused outright.
+        # A report that slipped through unredacted is refused outright (signed-request parameters are dropped
+        # when the report is serialised; the echoed passphrase is not such a parameter).
         with pytest.raises(SecretInReportError) as info:
             await checks.add(42, _report(creds, leaked), forbidden=creds.secrets())
         for secret in creds.secrets():
             assert secret not in str(info.value)
+        assert creds.secret not in json.dumps(_report(creds, leaked).to_dict())
 
         persistence = SqliteConversationPersistence(db)
         await persistence.update_conversation("connect", (42, 42), "AWAITING_SECRET")

@@ -189,11 +189,12 @@ def classify(token: str) -> str | None:
 
 # A run named as an id or a hash just before it: "order id: ...", "TxID ...", "订单号：...", "хэш транзакции ...".
 _ID_LABEL_RE = re.compile(
-    r"(?i)(?:(?<![a-z])(?:order|orders|trade|tx|txid|txn|txhash|hash|transaction|trace|request|ticket|commit|"
-    r"address|deposit|withdrawal)(?![a-z])|ордер[а-яё]*|заказ[а-яё]*|сделк[а-яё]*|транзакци[а-яё]*|хэш[а-яё]*|"
-    r"хеш[а-яё]*|адрес[а-яё]*|订单|委托|哈希|交易哈希|交易号|交易id|地址|提现|充值)"
+    r"(?i)(?:(?<![a-z])(?:order|orders|trade|tx|txn|transaction|trace|request|ticket|commit|address|deposit|"
+    r"withdrawal|client[-_ ]?order)(?:[-_ ]?(?:id|no|hash))?(?![a-z])|(?<![a-z])hash(?![a-z])|"
+    r"ордер[а-яё]*|заказ[а-яё]*|сделк[а-яё]*|транзакци[а-яё]*|хэш[а-яё]*|хеш[а-яё]*|адрес[а-яё]*|"
+    r"订单|委托|哈希|交易哈希|交易号|交易id|地址|提现|充值)"
     r"(?:\s*(?:id|no\.?|number|num|hash|#|№|号|编号|单号|номер|[^\W\d_]{1,12}))?"
-    r"\s*(?:is|:|=|#|-|—|是|为)?\s*$"
+    r"[\s\"':=#№\-—是为]*(?:is\s*)?$"
 )
 _CRED_WORDS_RE = re.compile(r"(?i)key|secret|pass|memo|ключ|секрет|парол|密钥|秘钥|私钥|密码|口令")
 _ID_CONTEXT = 40
@@ -212,13 +213,13 @@ def _named_as_id(text: str, start: int, token: str) -> bool:
 
 # A value after a credential label: "passphrase: X", "API key = X", "密码是X", "пароль — X".
 _LABEL_VALUE_RE = re.compile(
-    r"(?i)(?:(?<![a-z])(?:api[\s_-]?key|apikey|access[\s_-]?key|secret(?:[\s_-]?key)?|private[\s_-]?key|"
-    r"pass[\s_-]?phrase|password|passwd|pwd|memo|key)(?![a-z])"
+    r"(?i)(?:(?<![a-z0-9_])(?:api[\s_-]?)?(?:key|access[\s_-]?key|secret(?:[\s_-]?key)?|private[\s_-]?key|"
+    r"pass[\s_-]?phrase|password|passwd|pwd|memo)(?![a-z])|(?<![a-z0-9_])apikey(?![a-z])"
     r"|密钥|秘钥|私钥|密码|口令|密语|备注|api密钥|"
     r"ключ[а-яё]*|секрет[а-яё]*|парол[а-яё]*|мемо|фраз[а-яё]*)"
     r"(?:\s*(?:is|was|:|=|-|—|–|是|为|為|это)\s*|\s+){0,3}"
     r"[\"'`«“„「『【(\[<*_~|]*"
-    r"(?P<value>[!-~]{6,256})"
+    r"(?P<value>[A-Za-z0-9][!-~]{5,255})"
 )
 _SECRET_LABEL_RE = re.compile(r"(?i)pass|pwd|密码|口令|парол|фраз")
 # Values that are words, identifiers, dates, numbers or addresses, not credentials.
@@ -227,12 +228,17 @@ _PLAIN_RE = re.compile(
     r"|[A-Za-z][A-Za-z]*(?:-[A-Za-z]+)+|[A-Z0-9]{2,10}(?:[/_-][A-Z0-9]{2,10}){1,3}"  # Read-Only, ETH/USDT
 )
 _VALUE_TRAIL = ".,;:!?)]}>\"'`*_~|"
+_VALUE_END_RE = re.compile(r"[\"'`<>]|,\"")
 _SYMBOLS = set("!@#$%^&*?~")
+
+
+def _value_of(raw: str) -> str:
+    """The value after a label, without what ends it: a quote, a bracket, trailing punctuation."""
+    return _VALUE_END_RE.split(raw, 1)[0].rstrip(_VALUE_TRAIL)
 
 
 def _labelled_value(label: str, value: str) -> bool:
     """True when `value`, named by `label`, is a credential rather than a word ("is wrong") or a number."""
-    value = value.rstrip(_VALUE_TRAIL)
     if len(value) < 6 or "://" in value:
         return False
     if value.isdigit():  # "пароль 123456"; a numeric "memo" is a deposit tag, a numeric "key" an id
@@ -346,9 +352,8 @@ def scan(text: str | None) -> list[Finding]:
     for match in _LABEL_VALUE_RE.finditer(norm):
         if any(a <= match.start("value") < b for a, b in url_spans):
             continue
-        raw = match.group("value")
-        if _labelled_value(match.group(0)[: match.start("value") - match.start()], raw):
-            value = raw.rstrip(_VALUE_TRAIL)
+        value = _value_of(match.group("value"))
+        if _labelled_value(match.group(0)[: match.start("value") - match.start()], value):
             start = match.start("value")
             found.append((start, start + len(value), value, "labelled"))
 

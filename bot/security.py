@@ -152,7 +152,7 @@ _JSON_VALUE_RE = re.compile(
     r"(\\?\"(?:[^\"\\]|\\(?!\"))*\\?\"|'[^']*'|[^,}\]\s]+)"
 )
 # Header lines ("X-MBX-APIKEY: ...") at the start of a line.
-_HEADER_LINE_RE = re.compile(rf"(?im)^(\s*{_SENSITIVE_NAME}\s*:\s*)(\S.*)$")
+_HEADER_LINE_RE = re.compile(rf"(?im)^([ \t]*{_SENSITIVE_NAME}[ \t]*:[ \t]*)(\S.*)$")
 # Bybit echoes the signed string: origin_string[<timestamp><api key><recv window><query>].
 _ORIGIN_RE = re.compile(r"(?i)(origin_string\s*\[)[^\]]*(\])")
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")

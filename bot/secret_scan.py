@@ -47,24 +47,29 @@ MAX_TOKEN_LENGTH = 8192
 # -- normalisation ----------------------------------------------------------------------------------------------
 
 
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+#: full-width ASCII to ASCII and odd spaces to a space: one character for one, positions unchanged
+_FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, **dict.fromkeys(_SPACES, " ")})
+#: invisible format characters (zero-width, BIDI marks, soft hyphen, BOM, tags): dropped
+_FORMAT_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\U000e0000-\U000e007f]"
+)
+
+
 def _normalise(text: str) -> tuple[str, list[int] | None]:
-    """`text` with full-width ASCII folded, format characters dropped; and the original index of each character
-    (None when the text is unchanged)."""
+    """`text` with full-width ASCII folded and format characters dropped; and the original index of each
+    character (None when positions are unchanged)."""
     if text.isascii():
         return text, None
+    folded = text.translate(_FOLD)
+    if not _FORMAT_RE.search(folded):
+        return folded, None
     out: list[str] = []
     index: list[int] = []
-    for i, ch in enumerate(text):
-        code = ord(ch)
-        if code < 128:
-            out.append(ch)
-        elif 0xFF01 <= code <= 0xFF5E:  # full-width ASCII
-            out.append(chr(code - 0xFEE0))
-        else:
-            category = unicodedata.category(ch)
-            if category == "Cf":  # zero-width space/joiner, BIDI marks, soft hyphen, BOM
-                continue
-            out.append(" " if category == "Zs" else ch)
+    for i, ch in enumerate(folded):
+        if ord(ch) > 127 and unicodedata.category(ch) == "Cf":
+            continue
+        out.append(ch)
         index.append(i)
     index.append(len(text))
     return "".join(out), index
@@ -171,7 +176,12 @@ def _looks_random(token: str) -> bool:
 
 def classify(token: str) -> str | None:
     """The credential shape of one run (a `SHAPES` name, or "random"), or None when it is not a credential."""
-    if len(token) < 12 or len(token) > MAX_TOKEN_LENGTH:
+    if (
+        len(token) < 12
+        or len(token) > MAX_TOKEN_LENGTH
+        or token.isdigit()
+        or (token.isalpha() and (token.islower() or token.isupper()))
+    ):
         return None
     if _NOT_CREDENTIAL.fullmatch(token):
         if not _BASE58_ADDRESS.fullmatch(token):
@@ -221,6 +231,8 @@ _LABEL_VALUE_RE = re.compile(
     r"[\"'`«“„「『【(\[<*_~|]*"
     r"(?P<value>[A-Za-z0-9][!-~]{5,255})"
 )
+# Any of the label words (a fast test before the label regex runs).
+_LABEL_HINTS = ("key", "secret", "pass", "pwd", "memo", "密", "口令", "备注", "ключ", "секрет", "парол", "мемо", "фраз")
 _SECRET_LABEL_RE = re.compile(r"(?i)pass|pwd|密码|口令|парол|фраз")
 # Values that are words, identifiers, dates, numbers or addresses, not credentials.
 _PLAIN_RE = re.compile(
@@ -247,7 +259,7 @@ def _labelled_value(label: str, value: str) -> bool:
 
 
 # A passphrase without a label: upper and lower case, a digit and a symbol inside (not leading, not trailing).
-_WORD_RE = re.compile(r"(?<![!-~])[!-~]{8,64}(?![!-~])")
+_WORD_RE = re.compile(r"[!-~]+")
 _WORD_LEAD = "([{<\"'`*_:«"
 _WORD_TRAIL = ")]}>\"'`*_.,;:"
 
@@ -267,6 +279,7 @@ def _passphrase_shaped(word: str) -> bool:
 
 # A "=" ends a run (base64 padding stays with it): "apiKey=<value>" gives "apiKey=" and "<value>".
 _RUN_RE = re.compile(r"[A-Za-z0-9+/_\-]+=*")
+_LONG_RUN_RE = re.compile(r"[A-Za-z0-9+/_\-]{12,}=*")
 _URL_RE = re.compile(
     r"(?i)(?:(?<![A-Za-z0-9])(?:https?|wss?|ftp|tg)://|(?<![A-Za-z0-9.])www\.|(?<![A-Za-z0-9.])t\.me/)"
     r"[A-Za-z0-9.\-_~:/@%+]*(?P<query>\?[A-Za-z0-9.\-_~:/?@%+=&]*)?(?:#[A-Za-z0-9.\-_~:/?@%+=&!]*)?"
@@ -293,12 +306,13 @@ class Finding:
     kind: str
 
 
-def _runs(norm: str, skip: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Candidate runs (start, end, token) of the normalised text, outside the `skip` spans."""
+def _runs(norm: str, skip: list[tuple[int, int]], *, every: bool) -> list[tuple[int, int, str]]:
+    """Candidate runs (start, end, token) of the normalised text, outside the `skip` spans: all of them when
+    `every` (short ones may join across lines), else only those long enough to be a credential alone."""
     out: list[tuple[int, int, str]] = []
-    for match in _RUN_RE.finditer(norm):
+    for match in (_RUN_RE if every else _LONG_RUN_RE).finditer(norm):
         start, end = match.span()
-        if any(a <= start and end <= b for a, b in skip):
+        if skip and any(a <= start and end <= b for a, b in skip):
             continue
         token = match.group()
         stripped = token.lstrip("-_")
@@ -328,14 +342,18 @@ def scan(text: str | None) -> list[Finding]:
     norm, index = _normalise(text)
     found: list[tuple[int, int, str, str]] = []
 
-    pem_spans = [m.span() for m in _PEM_RE.finditer(norm)]
+    # cheap tests first: most texts have no PEM armour, no URL, no line break, no label, no symbol
+    pem_spans = [m.span() for m in _PEM_RE.finditer(norm)] if "PRIVATE" in norm else []
     for start, end in pem_spans:
         found.append((start, end, norm[start:end].strip(), "pem"))
 
-    url_spans = _url_spans(norm)
-    runs = _runs(norm, url_spans + pem_spans)
+    url_spans = _url_spans(norm) if ("://" in norm or "www." in norm or "t.me/" in norm) else []
+    multiline = "\n" in norm
+    runs = _runs(norm, url_spans + pem_spans, every=multiline)
     flagged: set[int] = set()
     for i, (start, end, token) in enumerate(runs):
+        if end - start < 12:
+            continue
         kind = classify(token)
         if kind is None:
             glued = _GLUED_LABEL_RE.match(token)
@@ -346,10 +364,12 @@ def scan(text: str | None) -> list[Finding]:
             found.append((start, end, token, kind))
             flagged.add(i)
 
-    found.extend(_joined(norm, runs, flagged))
-    found.extend(_joined_words(norm, {(f[0], f[1]) for f in found}))
+    if multiline:
+        found.extend(_joined(norm, runs, flagged))
+        found.extend(_joined_words(norm, {(f[0], f[1]) for f in found}))
 
-    for match in _LABEL_VALUE_RE.finditer(norm):
+    lowered = norm.lower()
+    for match in _LABEL_VALUE_RE.finditer(norm) if any(h in lowered for h in _LABEL_HINTS) else ():
         if any(a <= match.start("value") < b for a, b in url_spans):
             continue
         value = _value_of(match.group("value"))
@@ -358,9 +378,11 @@ def scan(text: str | None) -> list[Finding]:
             found.append((start, start + len(value), value, "labelled"))
 
     for match in _WORD_RE.finditer(norm):
+        word = match.group()
+        if not 8 <= len(word) <= 64 or _SYMBOLS.isdisjoint(word):
+            continue
         if any(a < match.end() and match.start() < b for a, b in url_spans):
             continue
-        word = match.group()
         lead = len(word) - len(word.lstrip(_WORD_LEAD))
         core = word[lead:].rstrip(_WORD_TRAIL + "!?")
         if _passphrase_shaped(core):

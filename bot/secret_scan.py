@@ -119,7 +119,8 @@ def _clusters(token: str) -> int:
 
 
 def _wordy(pieces: list[str], n: int) -> bool:
-    """True when most of a run is pronounceable words of 3+ letters (``hufi_report_2026Q4_final``)."""
+    """True when most of a run is pronounceable words of 3+ letters (``hufi_report_2026Q4_final``); asked only
+    of runs with ``_`` or ``-``, the way identifiers and file names are written."""
     words = sum(
         len(p)
         for p in pieces
@@ -150,7 +151,7 @@ def _looks_random(token: str) -> bool:
     """
     pieces = _PIECE_RE.findall(token)
     n = sum(len(p) for p in pieces)
-    if n < 12 or not pieces or _wordy(pieces, n):
+    if n < 12 or not pieces or (("_" in token or "-" in token) and _wordy(pieces, n)):
         return False
     upper = any(c.isupper() for c in token)
     lower = any(c.islower() for c in token)

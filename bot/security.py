@@ -126,15 +126,73 @@ def redact(text: object, secrets: Iterable[str | None] = ()) -> str:
     return ACTIVE_SECRETS.redact(Redactor(secrets).redact(text))
 
 
+# -- signed-request details ------------------------------------------------------------------------------------
+#
+# ccxt puts the request URL (query string included) into its exception text, and some exchanges echo what was
+# signed. Signatures, timestamps, nonces and api-key headers or parameters make a request replayable or name the
+# key; none of them helps anyone read the error. Names as the exchanges send them (ccxt's `sign()` of each):
+# binance/mexc `timestamp`, `recvWindow`, `signature`, `X-MBX-APIKEY`/`X-MEXC-APIKEY`; okx `OK-ACCESS-*`;
+# kucoin `KC-API-*`; bitget `ACCESS-*`; bybit `X-BAPI-*` (and the older `api_key`, `sign`, `recv_window`);
+# bitmart `X-BM-*`; gate `KEY`, `SIGN`, `Timestamp`; htx `AccessKeyId`, `Signature`, `Timestamp`; kraken
+# `API-Key`, `API-Sign`, `nonce`; xt `xt-validate-*`; bigone `Authorization: Bearer <JWT>`.
+
+_SENSITIVE_NAME = (
+    r"(?:[A-Za-z]+[-_]){0,3}"
+    r"(?:api[-_]?key|apikey|appkey|access[-_]?key(?:[-_]?id)?|accesskeyid|key|sign|signature|timestamp|ts|"
+    r"request[-_]?time|recv[-_]?window|nonce|passphrase|password|secret(?:[-_]?key)?|token|authorization|otp)"
+)
+# name=value in a query string or form body, also percent-encoded once or twice ("signature%3D...%26").
+_PARAM_VALUE_RE = re.compile(
+    rf"(?i)(?:(?<![A-Za-z0-9_-])|(?<=%3F)|(?<=%26)|(?<=%253F)|(?<=%2526))({_SENSITIVE_NAME})(=|%3D|%253D)"
+    r"((?:(?!%26|%2526|\\u0026)[^&\s\"'<>#\\,;)\]}])*)"
+)
+# "name": value / 'name': value in JSON or a Python repr, with escaped quotes inside nested JSON.
+_JSON_VALUE_RE = re.compile(
+    rf"(?i)((\\?[\"'])({_SENSITIVE_NAME})\2\s*:\s*)"
+    r"(\\?\"(?:[^\"\\]|\\(?!\"))*\\?\"|'[^']*'|[^,}\]\s]+)"
+)
+# Header lines ("X-MBX-APIKEY: ...") at the start of a line.
+_HEADER_LINE_RE = re.compile(rf"(?im)^([ \t]*{_SENSITIVE_NAME}[ \t]*:[ \t]*)(\S.*)$")
+# Bybit echoes the signed string: origin_string[<timestamp><api key><recv window><query>].
+_ORIGIN_RE = re.compile(r"(?i)(origin_string\s*\[)[^\]]*(\])")
+_JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+
+
+def scrub_request_details(text: str) -> str:
+    """`text` without the parts of a signed request that name the key or could be replayed.
+
+    Values of signature, timestamp, nonce, recv-window and api-key parameters and headers are replaced by MASK
+    wherever they appear: in a URL's query string (also percent-encoded, as HTX's ``Signature=...%3D``), in a
+    JSON or repr body, in header lines; Bybit's echoed signed string and JWTs go too. The exchange's code and
+    message, the method, host and path stay.
+    """
+    if not text:
+        return text
+    text = _PARAM_VALUE_RE.sub(lambda m: m.group(1) + m.group(2) + (MASK if m.group(3) else ""), text)
+    text = _JSON_VALUE_RE.sub(lambda m: m.group(1) + _quoted_mask(m.group(4)), text)
+    text = _HEADER_LINE_RE.sub(lambda m: m.group(1) + MASK, text)
+    text = _ORIGIN_RE.sub(lambda m: m.group(1) + MASK + m.group(2), text)
+    return _JWT_RE.sub(MASK, text)
+
+
+def _quoted_mask(value: str) -> str:
+    """MASK in the quotes the value had."""
+    for quote_ in ('\\"', '"', "'"):
+        if len(value) >= 2 * len(quote_) and value.startswith(quote_) and value.endswith(quote_):
+            return quote_ + MASK + quote_
+    return MASK
+
+
 def redact_for_log(text: object, secrets: Iterable[str | None] = ()) -> str:
-    """`redact`, then mask every token that looks like a credential, known or not.
+    """`redact`, then drop signed-request details and mask every value that looks like a credential.
 
     For text that leaves through logs: a secret can sit in an exception raised before any check registered it
-    (a handler failing with the user's message in hand). Masking an innocent id is the cheaper mistake.
+    (a handler failing with the user's message in hand), in any script or punctuation (see
+    `bot.secret_scan`). Masking an innocent id is the cheaper mistake.
     """
     from bot.secret_scan import mask_credential_tokens
 
-    return mask_credential_tokens(redact(text, secrets), MASK)
+    return mask_credential_tokens(scrub_request_details(redact(text, secrets)), MASK)
 
 
 class RedactingFilter(logging.Filter):

@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from storage.checks import CheckRecord, CheckRepository, SecretInReportError
 from storage.db import DEFAULT_DATABASE_PATH, Database, MigrationError, Transaction
 from storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from storage.moderation import Ban, BanRepository, RateLimitLedger
+from storage.moderation import (
+    DEFAULT_RETENTION_DAYS,
+    AbuseLimiter,
+    Ban,
+    BanRepository,
+    Decision,
+    Limits,
+    PurgeResult,
+    RateLimitLedger,
+    Retention,
+    derive_limit_key,
+    key_mac,
+)
 from storage.outbox import OutboxItem, OutboxRepository, OutboxStatus
 from storage.persistence import SqliteConversationPersistence
 from storage.support import (
@@ -71,23 +83,29 @@ class Repositories:
 
 __all__ = [
     "DEFAULT_DATABASE_PATH",
+    "DEFAULT_RETENTION_DAYS",
     "DEFAULT_VAULT_TTL_SECONDS",
     "KEY_FILE_NAME",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AbuseLimiter",
     "Ban",
     "BanRepository",
     "CheckRecord",
     "CheckRepository",
     "Database",
+    "Decision",
+    "Limits",
     "MessageLink",
     "MessageMapRepository",
     "MigrationError",
     "OutboxItem",
     "OutboxRepository",
     "OutboxStatus",
+    "PurgeResult",
     "RateLimitLedger",
     "Repositories",
+    "Retention",
     "SecretInReportError",
     "SqliteConversationPersistence",
     "StoredKey",
@@ -102,6 +120,8 @@ __all__ = [
     "UserRepository",
     "Vault",
     "VaultKeyError",
+    "derive_limit_key",
+    "key_mac",
     "load_or_create_key",
     "parse_key",
 ]

@@ -92,6 +92,7 @@ class Database:
         self._lock = asyncio.Lock()
         self.path = path
         self._closed = False
+        self._purge_pending = False
 
     @classmethod
     async def open(
@@ -207,6 +208,36 @@ class Database:
         if row is None:  # pragma: no cover - the pragma always answers one row
             return (0, 0, 0)
         return (int(row[0]), int(row[1]), int(row[2]))
+
+    async def purge_wal(self) -> bool:
+        """Make deleted rows unrecoverable from the files: call after deleting anything secret.
+
+        The database runs with `secure_delete`, so a deleted row is zeroed in the page that replaces it; the
+        WAL, though, still holds the frames written before the delete (a passive checkpoint copies pages but keeps
+        the file). A TRUNCATE checkpoint copies the zeroed pages into the main file and empties the WAL. When a
+        reader in another process holds an old snapshot the checkpoint cannot finish: False is returned and the
+        purge is tried again by `purge_pending` (the vault's expiry job calls it every minute) and at close.
+        """
+        self._purge_pending = True
+        if self.path is None:  # in memory: nothing on disk
+            self._purge_pending = False
+            return True
+        busy, _, _ = await self.wal_checkpoint("TRUNCATE")
+        wal = self.path.with_name(self.path.name + "-wal")
+        done = busy == 0 and (not wal.exists() or wal.stat().st_size == 0)
+        if done:
+            self._purge_pending = False
+        return done
+
+    async def purge_pending(self) -> bool:
+        """Retry a purge that a reader blocked; True when nothing is left to purge."""
+        if not self._purge_pending:
+            return True
+        return await self.purge_wal()
+
+    @property
+    def purge_is_pending(self) -> bool:
+        return self._purge_pending
 
     async def size_bytes(self) -> int:
         """The space the database takes: main file plus WAL (page count for an in-memory database)."""

@@ -137,7 +137,24 @@ CREATE TABLE drafts (
 CREATE INDEX drafts_by_expiry ON drafts (expires_at);
 """
 
+V4_ABUSE = """
+-- Limits beyond the account: checks per API key, counted by an HMAC of the key (keyed with a key derived from
+-- the vault key), never the key or a plain hash of it; nothing links a row to a user.
+CREATE TABLE key_events (
+    id      INTEGER PRIMARY KEY,
+    key_mac TEXT    NOT NULL CHECK (length(key_mac) = 32),  -- hex of the first 16 bytes of the HMAC-SHA256
+    at      REAL    NOT NULL
+);
+CREATE INDEX key_events_by_key ON key_events (key_mac, at);
+CREATE INDEX key_events_by_age ON key_events (at);
+-- the global hourly ceiling counts every user's checks; relays are counted per user (kind 'relay')
+CREATE INDEX rate_events_by_kind ON rate_events (kind, at);
+-- retention: check reports and ticket texts older than the configured number of days are deleted
+CREATE INDEX checks_by_age ON checks (created_at);
+CREATE INDEX tickets_by_age ON tickets (updated_at);
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE)
 
 SCHEMA_VERSION = len(MIGRATIONS)

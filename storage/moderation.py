@@ -1,13 +1,17 @@
-"""Bans and the rate-limit ledger (per-user key checks and anything else worth counting)."""
+"""Bans, the rate-limit ledger, the limits beyond the account (per API key, global ceiling, relays) and
+retention (check reports and ticket texts deleted after a number of days)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Database, Transaction
 
 Clock = Callable[[], float]
 
@@ -89,3 +93,200 @@ class RateLimitLedger:
     async def prune(self, before: float) -> int:
         """Delete entries older than `before` (every kind, every user)."""
         return await self._db.execute("DELETE FROM rate_events WHERE at < ?", (before,))
+
+
+# -- abuse limits beyond the account ----------------------------------------------------------------------------
+
+#: The ledger kind for messages relayed from a user to the support chat.
+RELAY = "relay"
+HOUR = 3600.0
+DAY = 24 * HOUR
+#: Check reports and ticket texts are kept this many days by default.
+DEFAULT_RETENTION_DAYS = 90
+#: Ledger rows are kept this long: far past the longest limit window, short enough to say little about anyone.
+LEDGER_KEEP_SECONDS = 2 * DAY
+
+_LIMIT_KEY_INFO = b"hufi-support-bot/per-key-limit/v1"
+
+
+def derive_limit_key(vault_key: bytes) -> bytes:
+    """The key of the per-key limit's HMAC, derived from the vault key (HKDF-SHA256, its own `info`), so the
+    limit needs no secret of its own and a database copy without the vault key can't test guessed keys."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LIMIT_KEY_INFO).derive(vault_key)
+
+
+def key_mac(limit_key: bytes, api_key: str) -> str:
+    """What the per-key limit stores for an API key: 16 bytes of HMAC-SHA256, hex. The key is normalised first
+    (no whitespace, case folded), so retyping it in another case does not get round the limit."""
+    normalised = "".join(api_key.split()).casefold()
+    return hmac.new(limit_key, normalised.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much is allowed. Per user and per key: checks in the last hour; the ceiling: every user's checks in
+    the last hour together; relays: messages a user sends to the support chat in `relay_window_seconds`."""
+
+    checks_per_user_per_hour: int = 10
+    checks_per_key_per_hour: int = 10
+    checks_per_hour: int = 600
+    relays_per_user: int = 20
+    relay_window_seconds: float = 10 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer of a limit: allowed, or which limit stopped it ("user", "key", "global", "relay") and when
+    the oldest counted action leaves the window."""
+
+    allowed: bool
+    limit: str | None = None
+    retry_after: float = 0.0
+    used: int = 0
+    allowed_count: int = 0
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+class AbuseLimiter:
+    """Check and relay limits beyond the account, admitted and recorded in one transaction (two updates racing
+    for the last slot can't both get it).
+
+    Checks count in `rate_events` (kind "check", the same rows `RateLimitLedger` counts per user) and, per API
+    key, in `key_events` under `key_mac`. Relays count in `rate_events` (kind "relay").
+    """
+
+    def __init__(self, db: Database, limit_key: bytes, limits: Limits | None = None, clock: Clock = time.time) -> None:
+        if len(limit_key) < 16:
+            raise ValueError("the limit key must be at least 16 bytes")
+        self._db = db
+        self._limit_key = limit_key
+        self.limits = limits or Limits()
+        self._clock = clock
+
+    def mac(self, api_key: str) -> str:
+        return key_mac(self._limit_key, api_key)
+
+    async def admit_check(self, user_id: int, api_key: str, *, record: bool = True) -> Decision:
+        """May `user_id` check `api_key` now? When allowed and `record`, the check is counted (user, key and
+        the global ceiling). Limits are tried in this order: the user's, the key's, the global ceiling."""
+        now = self._clock()
+        since = now - HOUR
+        mac = self.mac(api_key)
+        lim = self.limits
+        async with self._db.transaction() as tx:
+            used, oldest = await _window(
+                tx,
+                "SELECT COUNT(*), MIN(at) FROM rate_events WHERE user_id = ? AND kind = ? AND at >= ?",
+                (user_id, CHECK, since),
+            )
+            if used >= lim.checks_per_user_per_hour:
+                return _refused("user", used, lim.checks_per_user_per_hour, oldest, HOUR, now)
+            used, oldest = await _window(
+                tx, "SELECT COUNT(*), MIN(at) FROM key_events WHERE key_mac = ? AND at >= ?", (mac, since)
+            )
+            if used >= lim.checks_per_key_per_hour:
+                return _refused("key", used, lim.checks_per_key_per_hour, oldest, HOUR, now)
+            used, oldest = await _window(
+                tx, "SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = ? AND at >= ?", (CHECK, since)
+            )
+            if used >= lim.checks_per_hour:
+                return _refused("global", used, lim.checks_per_hour, oldest, HOUR, now)
+            if record:
+                await tx.execute("INSERT INTO rate_events (user_id, kind, at) VALUES (?, ?, ?)", (user_id, CHECK, now))
+                await tx.execute("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
+        return Decision(True)
+
+    async def admit_relay(self, user_id: int, *, record: bool = True) -> Decision:
+        """May `user_id` have one more message relayed to the support chat? Counted when allowed and `record`."""
+        now = self._clock()
+        window = self.limits.relay_window_seconds
+        async with self._db.transaction() as tx:
+            used, oldest = await _window(
+                tx,
+                "SELECT COUNT(*), MIN(at) FROM rate_events WHERE user_id = ? AND kind = ? AND at >= ?",
+                (user_id, RELAY, now - window),
+            )
+            if used >= self.limits.relays_per_user:
+                return _refused("relay", used, self.limits.relays_per_user, oldest, window, now)
+            if record:
+                await tx.execute("INSERT INTO rate_events (user_id, kind, at) VALUES (?, ?, ?)", (user_id, RELAY, now))
+        return Decision(True)
+
+    async def checks_in_last_hour(self) -> int:
+        """Every user's checks in the last hour (for /status next to the ceiling)."""
+        since = self._clock() - HOUR
+        return int(
+            await self._db.fetchval("SELECT COUNT(*) FROM rate_events WHERE kind = ? AND at >= ?", (CHECK, since))
+        )
+
+
+async def _window(tx: Transaction, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:
+    row = await tx.fetchone(sql, params)
+    if row is None:  # pragma: no cover - COUNT always answers
+        return 0, None
+    return int(row[0]), None if row[1] is None else float(row[1])
+
+
+def _refused(limit: str, used: int, allowed: int, oldest: float | None, window: float, now: float) -> Decision:
+    retry = max(1.0, (oldest if oldest is not None else now) + window - now)
+    return Decision(False, limit, retry, used, allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    checks: int = 0
+    ticket_texts: int = 0
+    ledger_rows: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.checks + self.ticket_texts + self.ledger_rows
+
+
+class Retention:
+    """Deletes what is kept too long; `purge` is the one call the expiry job makes (next to the vault's).
+
+    Check reports older than `days` are deleted (a ticket pointing at one keeps the ticket, its link is set to
+    NULL); ticket texts (descriptions) of tickets without activity for `days` are emptied; ledger rows (rate
+    limits, per-key limits, relays) older than LEDGER_KEEP_SECONDS are deleted. The WAL is purged afterwards, as
+    after a vault wipe, so the deleted texts are gone from the files too.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        days: float = DEFAULT_RETENTION_DAYS,
+        clock: Clock = time.time,
+        *,
+        ledger_keep_seconds: float = LEDGER_KEEP_SECONDS,
+    ) -> None:
+        if days <= 0:
+            raise ValueError("retention days must be positive")
+        self._db = db
+        self.days = days
+        self._clock = clock
+        self.ledger_keep_seconds = ledger_keep_seconds
+
+    async def purge(self) -> PurgeResult:
+        now = self._clock()
+        cutoff = now - self.days * DAY
+        ledger_cutoff = now - self.ledger_keep_seconds
+        async with self._db.transaction() as tx:
+            checks = await tx.execute("DELETE FROM checks WHERE created_at < ?", (cutoff,))
+            texts = await tx.execute(
+                "UPDATE tickets SET description = '' WHERE description != '' AND updated_at < ?", (cutoff,)
+            )
+            ledger = await tx.execute("DELETE FROM rate_events WHERE at < ?", (ledger_cutoff,))
+            ledger += await tx.execute("DELETE FROM key_events WHERE at < ?", (ledger_cutoff,))
+        result = PurgeResult(checks, texts, ledger)
+        if result.total:
+            await self._db.purge_wal()
+        else:
+            await self._db.purge_pending()
+        return result

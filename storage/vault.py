@@ -3,7 +3,11 @@
 Each row holds only the user id, exchange id, the API key's display fingerprint, a 12-byte random nonce, the
 AES-256-GCM ciphertext and the expiry. The associated data binds the ciphertext to the user and the exchange,
 so a row moved to another user or exchange no longer decrypts; such a row is deleted as if it had expired.
-The database runs with secure_delete, so wiped rows are zeroed rather than left in free pages.
+
+Wiping is real: the database runs with secure_delete (a deleted row is zeroed, not left in a free page), and
+every delete that removed a row is followed by a TRUNCATE checkpoint (`Database.purge_wal`), so the WAL no
+longer holds the frames the row was written in. tests/test_vault_wipe.py searches the raw files for the
+ciphertext and the nonce after each kind of wipe.
 """
 
 from __future__ import annotations
@@ -188,6 +192,7 @@ class Vault:
                 "p": creds.passphrase,
                 "m": creds.memo,
                 "c": None if campaign_type is None else str(campaign_type),
+                "u": creds.key_known,
             },
             separators=(",", ":"),
         ).encode()
@@ -195,12 +200,16 @@ class Vault:
         ciphertext = self._aead.encrypt(nonce, plaintext, _associated_data(user_id, exchange_id))
         expires_at = self._clock() + self.ttl_seconds
         async with self._db.transaction() as tx:
-            await tx.execute(f"DELETE FROM {self._table} WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id))
+            replaced = await tx.execute(
+                f"DELETE FROM {self._table} WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id)
+            )
             await tx.execute(
                 f"INSERT INTO {self._table} (user_id, exchange_id, fingerprint, nonce, ciphertext, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, exchange_id, creds.fingerprint, nonce, ciphertext, expires_at),
             )
+        if replaced:
+            await self._db.purge_wal()  # the replaced entry's ciphertext
 
     async def get(self, user_id: int, exchange_id: str | None = None) -> StoredKey | None:
         """The latest live entry of the user (for `exchange_id` if given), decrypted.
@@ -209,7 +218,7 @@ class Vault:
         e.g. after it was lowered); an entry that fails to decrypt (moved row, other key) is deleted and skipped.
         """
         now = self._clock()
-        await self._db.execute(
+        dropped = await self._db.execute(
             f"DELETE FROM {self._table} WHERE user_id = ? AND NOT ({_LIVE})", (user_id, now, now + self.ttl_seconds)
         )
         sql = f"SELECT id, exchange_id, nonce, ciphertext, expires_at FROM {self._table} WHERE user_id = ? AND {_LIVE}"
@@ -225,35 +234,51 @@ class Vault:
                 )
                 data = json.loads(plaintext)
             except (InvalidTag, ValueError):
-                await self._db.execute(f"DELETE FROM {self._table} WHERE id = ?", (row["id"],))
+                dropped += await self._db.execute(f"DELETE FROM {self._table} WHERE id = ?", (row["id"],))
                 continue
+            if dropped:
+                await self._db.purge_wal()
             return StoredKey(
                 exchange_id=row["exchange_id"],
-                credentials=Credentials(data["k"], data["s"], data.get("p"), data.get("m")),
+                credentials=Credentials(
+                    data["k"], data["s"], data.get("p"), data.get("m"), key_known=bool(data.get("u", True))
+                ),
                 campaign_type=data.get("c"),
                 expires_at=float(row["expires_at"]),
             )
+        if dropped:
+            await self._db.purge_wal()
         return None
 
     async def wipe(self, user_id: int, exchange_id: str | None = None) -> int:
-        """Delete the user's entries (for one exchange, or all); return how many were deleted."""
+        """Delete the user's entries (for one exchange, or all), leaving nothing in the files; return how many."""
         if exchange_id is None:
-            return await self._db.execute(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,))
-        return await self._db.execute(
+            return await self._purged(f"DELETE FROM {self._table} WHERE user_id = ?", (user_id,))
+        return await self._purged(
             f"DELETE FROM {self._table} WHERE user_id = ? AND exchange_id = ?", (user_id, exchange_id)
         )
 
     async def wipe_expired(self) -> int:
         """Delete every expired entry (run at start-up and from a periodic job).
 
-        Entries that would outlive the current TTL (it was lowered, or set to 0) count as expired.
+        Entries that would outlive the current TTL (it was lowered, or set to 0) count as expired. A purge that a
+        reader blocked earlier is retried here too.
         """
         now = self._clock()
-        return await self._db.execute(f"DELETE FROM {self._table} WHERE NOT ({_LIVE})", (now, now + self.ttl_seconds))
+        wiped = await self._purged(f"DELETE FROM {self._table} WHERE NOT ({_LIVE})", (now, now + self.ttl_seconds))
+        if not wiped:
+            await self._db.purge_pending()
+        return wiped
 
     async def wipe_all(self) -> int:
         """Delete every entry (e.g. when the vault is disabled or the key changed)."""
-        return await self._db.execute(f"DELETE FROM {self._table}")
+        return await self._purged(f"DELETE FROM {self._table}")
+
+    async def _purged(self, sql: str, params: tuple[object, ...] = ()) -> int:
+        deleted = await self._db.execute(sql, params)
+        if deleted:
+            await self._db.purge_wal()
+        return deleted
 
     async def count_active(self) -> int:
         """How many live entries there are, for /status."""

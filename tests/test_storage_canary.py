@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -82,14 +83,19 @@ async def test_planted_credentials_never_reach_the_files(tmp_path: Path) -> None
         await vault.put(42, "okx", creds, "MARKET_MAKING")
 
         # A report built the normal way: the exchange's reply was redacted before it was stored.
-        leaked = f"GET https://www.okx.com/api/v5/account/balance?apiKey={creds.api_key}&sign={creds.secret} 401"
+        leaked = (
+            f"GET https://www.okx.com/api/v5/account/balance?apiKey={creds.api_key}&sign={creds.secret} 401 "
+            f"(echoed: {creds.passphrase})"
+        )
         check_id = await checks.add(42, _report(creds, redact(leaked, creds.secrets())), forbidden=creds.secrets())
 
-        # A report that slipped through unredacted is refused outright.
+        # A report that slipped through unredacted is refused outright (signed-request parameters are dropped
+        # when the report is serialised; the echoed passphrase is not such a parameter).
         with pytest.raises(SecretInReportError) as info:
             await checks.add(42, _report(creds, leaked), forbidden=creds.secrets())
         for secret in creds.secrets():
             assert secret not in str(info.value)
+        assert creds.secret not in json.dumps(_report(creds, leaked).to_dict())
 
         persistence = SqliteConversationPersistence(db)
         await persistence.update_conversation("connect", (42, 42), "AWAITING_SECRET")
@@ -136,3 +142,31 @@ async def test_wiped_on_expiry_leaves_no_ciphertext(tmp_path: Path) -> None:
         assert await vault.wipe_expired() == 1
         await db.wal_checkpoint()
         _assert_absent(_files(db_path), [ciphertext])
+
+
+async def test_a_signed_request_in_a_ccxt_error_never_reaches_the_files(tmp_path: Path) -> None:
+    """ccxt's text for a gateway error holds the signed URL (timestamp, recvWindow, signature); the stored
+    check report holds none of it, nor the key."""
+    from bot.exchanges.catalog import get_spec
+    from bot.sandbox.exchanges.binance import FakeBinance
+    from tests.exchange_harness import creds_of, running
+
+    async with running(FakeBinance) as (fake, checker):
+        account = fake.add_account()
+        creds = creds_of(account)
+        await checker.factory.preload(get_spec("binance"))
+        fake.force(status=502, body="<html><body><h1>502 Bad Gateway</h1></body></html>")
+        report = await checker.check("binance", creds)
+        signed = [r for r in fake.requests if "signature=" in r.raw_query]
+    assert signed, "the probes were signed and sent"
+    db_path = tmp_path / "bot.sqlite3"
+    async with await Database.open(db_path) as db:
+        await CheckRepository(db).add(1, report, forbidden=creds.secrets())
+        await db.wal_checkpoint()
+        files = _files(db_path)
+        assert any(b"502" in content for content in files.values())
+        needles = [form for secret in creds.secrets() for form in _forms(secret)]
+        for request in signed:
+            query = dict(part.split("=", 1) for part in request.raw_query.split("&"))
+            needles += [query["signature"].encode(), query["timestamp"].encode()]
+        _assert_absent(files, needles)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.exchanges.catalog import KEY_MAX_LENGTH, SECRET_MAX_LENGTH, ExchangeSpec
+from bot.secret_scan import KeyShape, SplitResult, split_credentials
 from bot.security import fingerprint
+
+#: What is shown in place of a fingerprint when the value is not known to be the API key.
+UNKNOWN_FINGERPRINT = "—"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,15 +17,18 @@ class Credentials:
     """An API key with its secret and, where the exchange needs one, a passphrase or memo.
 
     The repr never shows the secret, passphrase or memo; `secrets()` lists every value to redact.
+    `key_known` is False when `api_key` came from a message that could not be read as exactly a key (and a
+    secret): then no fingerprint is made of it, anywhere (`fingerprint` gives UNKNOWN_FINGERPRINT).
     """
 
     api_key: str
     secret: str = field(repr=False)
     passphrase: str | None = field(default=None, repr=False)
     memo: str | None = field(default=None, repr=False)
+    key_known: bool = field(default=True, repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return f"Credentials(api_key={fingerprint(self.api_key)!r})"
+        return f"Credentials(api_key={self.fingerprint!r})"
 
     __str__ = __repr__
 
@@ -38,7 +45,22 @@ class Credentials:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.api_key)
+        """The key's first and last characters, only when `api_key` is known to be the key."""
+        return fingerprint(self.api_key) if self.key_known else UNKNOWN_FINGERPRINT
+
+    @classmethod
+    def from_split(cls, split: SplitResult) -> Credentials:
+        """Credentials from a key-flow message read by `split_credentials` (secret empty when it held a key
+        only; key unknown, and empty, when it was ambiguous)."""
+        if not split.key_known:
+            return cls("", "", key_known=False)
+        return cls.clean(split.api_key, split.secret or "")
+
+    @classmethod
+    def from_paste(cls, text: str, shape: KeyShape | None = None) -> tuple[Credentials, SplitResult]:
+        """Read a message sent as the API key (maybe with the secret): the credentials and how it read."""
+        split = split_credentials(text, shape)
+        return cls.from_split(split), split
 
     def secrets(self) -> list[str]:
         """Every value that must never appear in a log, message or stored row."""

@@ -23,7 +23,7 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.evidence import EVIDENCE, EvidenceProbe
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport, ProbeOutcome, ProbeStatus
-from bot.security import ACTIVE_SECRETS, Redactor
+from bot.security import ACTIVE_SECRETS, Redactor, scrub_request_details
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,11 @@ def trades_call(trades: TradesProbe, now_ms: int) -> tuple[str, int, int | None,
 
 
 def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
-    """The same exception class with a redacted message and no traceback or chained causes."""
-    message = redactor.redact(error)[:4000]
+    """The same exception class with a redacted message and no traceback or chained causes.
+
+    Signed-request details ccxt puts in the text (the URL's signature, timestamp and key parameters) go too.
+    """
+    message = scrub_request_details(redactor.redact(error))[:4000]
     try:
         copy = type(error)(message)
         if redactor.redact(copy) != redactor.redact(message):  # a class that renders its args oddly

@@ -8,6 +8,19 @@ from enum import StrEnum
 from typing import Any
 
 from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Diagnosis, Permission
+from bot.security import scrub_request_details
+
+
+def scrubbed(value: Any) -> Any:
+    """`value` (a string, or lists and dicts of them) without signed-request details: what is stored and shown
+    never carries a signature, timestamp, nonce or api-key parameter, whoever built the report."""
+    if isinstance(value, str):
+        return scrub_request_details(value)
+    if isinstance(value, dict):
+        return {k: scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrubbed(v) for v in value]
+    return value
 
 
 class ProbeStatus(StrEnum):
@@ -43,9 +56,9 @@ class ProbeOutcome:
         return {
             "permission": str(self.permission),
             "status": str(self.status),
-            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+            "diagnosis": scrubbed(self.diagnosis.to_dict()) if self.diagnosis else None,
             "error_type": self.error_type,
-            "error_message": self.error_message,
+            "error_message": scrubbed(self.error_message),
             "elapsed_ms": None if self.elapsed_ms is None else round(self.elapsed_ms, 1),
             "summary": self.summary,
         }
@@ -56,9 +69,9 @@ class ProbeOutcome:
         return cls(
             permission=Permission(data["permission"]),
             status=ProbeStatus(data["status"]),
-            diagnosis=Diagnosis.from_dict(diag) if diag else None,
+            diagnosis=Diagnosis.from_dict(scrubbed(diag)) if diag else None,
             error_type=data.get("error_type"),
-            error_message=data.get("error_message"),
+            error_message=scrubbed(data.get("error_message")),
             elapsed_ms=data.get("elapsed_ms"),
             summary=data.get("summary"),
         )
@@ -127,17 +140,18 @@ class KeyCheckReport:
         return (self.finished_at - self.started_at).total_seconds() * 1000
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe form with nothing secret in it (messages are redacted when the outcome is built)."""
+        """A JSON-safe form with nothing secret in it: messages are redacted when the outcome is built, and every
+        text loses signed-request details here (and again in `from_dict`, for reports stored before)."""
         return {
             "exchange": self.exchange_id,
             "key_fingerprint": self.key_fingerprint,
             "ok": self.ok,
             "missing": [str(p) for p in self.missing],
             "outcomes": {str(p): self.outcomes[p].to_dict() for p in Permission},
-            "precheck": self.precheck.to_dict() if self.precheck else None,
-            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+            "precheck": scrubbed(self.precheck.to_dict()) if self.precheck else None,
+            "diagnosis": scrubbed(self.diagnosis.to_dict()) if self.diagnosis else None,
             "campaign_types": {str(ct): ok for ct, ok in self.campaign_types.items()},
-            "evidence": self.evidence,
+            "evidence": scrubbed(self.evidence),
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
@@ -147,9 +161,9 @@ class KeyCheckReport:
         report = cls(
             exchange_id=data["exchange"],
             key_fingerprint=data.get("key_fingerprint", "—"),
-            precheck=Diagnosis.from_dict(data["precheck"]) if data.get("precheck") else None,
-            diagnosis=Diagnosis.from_dict(data["diagnosis"]) if data.get("diagnosis") else None,
-            evidence=dict(data.get("evidence") or {}),
+            precheck=Diagnosis.from_dict(scrubbed(data["precheck"])) if data.get("precheck") else None,
+            diagnosis=Diagnosis.from_dict(scrubbed(data["diagnosis"])) if data.get("diagnosis") else None,
+            evidence=scrubbed(dict(data.get("evidence") or {})),
             started_at=datetime.fromisoformat(data["started_at"]),
             finished_at=datetime.fromisoformat(data["finished_at"]) if data.get("finished_at") else None,
         )

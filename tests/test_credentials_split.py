@@ -1,0 +1,48 @@
+"""A fingerprint only of a value known to be the API key (bot/exchanges/credentials.py, SplitResult)."""
+
+from __future__ import annotations
+
+from bot.diagnosis.formats import FORMATS
+from bot.exchanges.credentials import UNKNOWN_FINGERPRINT, Credentials
+
+OKX_KEY = "3f2b8c1e-9a7d-4e6f-8b5c-1d2e3f4a5b6c"
+OKX_SECRET = "8B1F2C3D4E5F60718293A4B5C6D7E8F9"
+PASSPHRASE = "Hufi#2024pass"
+
+
+def test_key_and_secret_pasted_together() -> None:
+    creds, split = Credentials.from_paste(f"{OKX_KEY}\n{OKX_SECRET}", FORMATS["okx"])
+    assert split.is_pair and creds.key_known
+    assert (creds.api_key, creds.secret) == (OKX_KEY, OKX_SECRET)
+    assert creds.fingerprint == "3f2b…5b6c"
+
+
+def test_key_secret_and_passphrase_in_one_message_give_no_fingerprint() -> None:
+    """The issue's case: the whole paste became the key and its fingerprint showed the passphrase's end."""
+    for text in (f"{OKX_KEY} {OKX_SECRET} {PASSPHRASE}", f"{OKX_KEY}\n{OKX_SECRET}\n{PASSPHRASE}"):
+        creds, split = Credentials.from_paste(text, FORMATS["okx"])
+        assert split.ambiguous and not creds.key_known
+        assert creds.fingerprint == UNKNOWN_FINGERPRINT
+        assert creds.api_key == "" and creds.secrets() == []
+        for value in (OKX_KEY, OKX_SECRET, PASSPHRASE):
+            assert value[-4:] not in creds.fingerprint and value[:4] not in creds.fingerprint
+            assert value[-4:] not in repr(creds)
+
+
+def test_the_secret_sent_as_the_key_is_not_fingerprinted() -> None:
+    creds, _ = Credentials.from_paste(f"here: {OKX_SECRET}", FORMATS["okx"])
+    assert not creds.key_known and creds.fingerprint == UNKNOWN_FINGERPRINT
+
+
+def test_a_key_in_a_sentence_is_read_out_of_it() -> None:
+    creds, split = Credentials.from_paste(f"my OKX key is «{OKX_KEY}», thanks!", FORMATS["okx"])
+    assert creds.key_known and creds.api_key == OKX_KEY and creds.secret == "" and split.secret is None
+
+
+def test_swapped_pair_fingerprints_the_key() -> None:
+    creds, _ = Credentials.from_paste(f"{OKX_SECRET} {OKX_KEY}", FORMATS["okx"])
+    assert creds.api_key == OKX_KEY and creds.fingerprint.startswith("3f2b")
+
+
+def test_key_known_does_not_change_equality() -> None:
+    assert Credentials("a", "b") == Credentials("a", "b", key_known=False)

@@ -141,6 +141,10 @@ class UserRateLimiter:
         self._clock = clock
         self._times: dict[int, deque[float]] = {}
 
+    def __len__(self) -> int:
+        """How many users are being tracked."""
+        return len(self._times)
+
     def acquire(self, user_id: int) -> float:
         """0 when the request may go ahead (and is counted); else the seconds until it may."""
         now = self._clock()

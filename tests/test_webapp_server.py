@@ -269,6 +269,10 @@ async def test_static_files_and_error_pages_carry_the_same_headers() -> None:
             assert_strict_headers(headers)
             if status == 404:
                 assert "<script" not in body
+        status, body, headers = await client.get("/api/submit")
+        assert (status, json.loads(body)["error"]) == (405, "method_not_allowed")
+        assert json.loads(body)["message"] and headers["Content-Type"].startswith("application/json")
+        assert_strict_headers(headers)
 
 
 async def test_the_page_speaks_the_language_of_the_table(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -220,6 +220,7 @@ class MiniApp:
         self._static = {name: _static(name) for name in _STATIC_TYPES}
         self._standin = _static(_STANDIN_FILE) if self.demo_user is not None else b""
         self._runner: web.AppRunner | None = None
+        self.port: int | None = None  # the standalone server's port once started
         self.submissions = 0  # checks handed to `submit`, for tests and the status page
 
     def __repr__(self) -> str:
@@ -288,7 +289,8 @@ class MiniApp:
         except web.HTTPException as exc:
             if api:
                 code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
-                response = self._json({"ok": False, "error": code, "message": "", "retry": False}, exc.status)
+                message = text("err_bad_request", self._language_hint(request))
+                response = self._json({"ok": False, "error": code, "message": message, "retry": False}, exc.status)
             else:
                 language = self._language_hint(request)
                 page = render_message(text("not_found", language), language=language, prefix=self.prefix)

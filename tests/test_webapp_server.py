@@ -10,6 +10,8 @@ import asyncio
 import json
 import logging
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -612,3 +614,9 @@ async def test_result_from_report_summarises_real_checks() -> None:
     assert "Enough for: Holding, Threshold" in partial.details
     assert not malformed.ok and malformed.details
     assert malformed.title == cause_title(Cause.MALFORMED_CREDENTIALS, exchange_id="mexc")
+
+
+def test_the_mini_app_never_imports_telegram() -> None:
+    code = "import sys, bot.webapp, bot.webapp.server; print('telegram' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "False"

@@ -174,8 +174,13 @@ class WebAppError(Exception):
 
 
 #: which form field a pre-check code is about (`bot.diagnosis.precheck` codes start with the field)
-_PRECHECK_FIELDS = (("api_key", "api_key"), ("key_", "api_key"), ("secret", "secret"), ("passphrase", "passphrase"))
-_PRECHECK_FIELDS += (("memo", "memo"),)
+_PRECHECK_FIELDS = (
+    ("api_key", "api_key"),
+    ("key_", "api_key"),
+    ("secret", "secret"),
+    ("passphrase", "passphrase"),
+    ("memo", "memo"),
+)
 
 
 def _precheck_field(diag: Diagnosis) -> str | None:

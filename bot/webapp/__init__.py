@@ -1,0 +1,25 @@
+"""Keys that never enter the chat: a Telegram Mini App form that posts credentials to our own server (issue #21).
+
+`MiniApp` is the web side (aiohttp, no python-telegram-bot import): the form page, its script, and the JSON
+endpoint that validates Telegram's initData and hands the key to an injected `Submitter`. The wiring into the
+chat (the `web_app` button, the check with live progress in the chat) lives with the handlers.
+"""
+
+from bot.webapp.config import WebAppConfig
+from bot.webapp.initdata import InitDataError, WebAppInitData, sign_init_data, validate_init_data
+from bot.webapp.result import SubmissionResult, Submitter, result_from_report
+from bot.webapp.server import Limits, MiniApp, running_standalone
+
+__all__ = [
+    "InitDataError",
+    "Limits",
+    "MiniApp",
+    "SubmissionResult",
+    "Submitter",
+    "WebAppConfig",
+    "WebAppInitData",
+    "result_from_report",
+    "running_standalone",
+    "sign_init_data",
+    "validate_init_data",
+]

@@ -12,6 +12,8 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-u
 # The build backend is locked too, so the project installs with --no-build-isolation and nothing unpinned
 BUILD_REQUIRES := import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")
 INSTALL := $(BIN)/python -m pip install --quiet
+# the project itself, editable, with the locked setuptools (-qq: setuptools' notice about editable installs)
+INSTALL_PROJECT := $(INSTALL) --quiet --no-deps --no-build-isolation -e .
 
 .PHONY: setup demo test lint lock lock-upgrade
 
@@ -22,12 +24,12 @@ $(BIN)/python:
 # the demo gets the runtime set only; the tests the runtime set plus the test tools
 $(VENV)/.installed-run: requirements.lock pyproject.toml | $(BIN)/python
 	$(INSTALL) --require-hashes -r requirements.lock
-	$(INSTALL) --no-deps --no-build-isolation -e .
+	$(INSTALL_PROJECT)
 	touch $@
 
 $(VENV)/.installed-test: requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(INSTALL) --require-hashes -r requirements-dev.lock
-	$(INSTALL) --no-deps --no-build-isolation -e .
+	$(INSTALL_PROJECT)
 	touch $@ $(VENV)/.installed-run
 
 setup: $(VENV)/.installed-test

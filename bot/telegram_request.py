@@ -261,7 +261,8 @@ class AiohttpRequest(BaseRequest):
         """The proxy for ``url``: the explicit one, the environment's (unless ``NO_PROXY`` names the host), none."""
         if self._proxy is not None or self._env_routes is None:
             return self._proxy
-        origin = url[: url.find("/", url.find("//") + 2)]
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
         try:
             return self._routes[origin]
         except KeyError:

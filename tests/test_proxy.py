@@ -22,14 +22,13 @@ from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
 from bot.sandbox.telegram_api import TelegramEmulator
-from bot.telegram_request import PROXY_TIMEOUT_TEXT, AiohttpRequest, proxy_from
+from bot.telegram_request import PROXY_TIMEOUT_TEXT, PROXY_VARIABLES, AiohttpRequest, proxy_from
 from tests.bot_harness import free_port
 from tests.proxy_harness import ForwardProxy, TestCA, TlsFront
 
 TELEGRAM = "https://api.telegram.org/bot"
 SECRET_PART = "AAH-secret-part"
 TOKEN = f"123456789:{SECRET_PART}-of-the-token-000000000"
-PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture(autouse=True)

@@ -1,23 +1,36 @@
-# HuFi key-support bot. Build: docker build -t hufi-key-bot .   Run: see README ("Deploying").
+# HuFi key-support bot. Build: docker build -t hufi-key-bot .   Run: see README, "Deploying".
 FROM python:3.11-slim
 
+# WEBHOOK_LISTEN: in a container the webhook server must listen on every interface to be reachable through the
+# published port (outside containers the default stays 127.0.0.1). Leave it out of .env so this value holds.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PTB_TIMEDELTA=1 \
-    DATABASE_PATH=/data/bot.sqlite3
+    DATABASE_PATH=/data/bot.sqlite3 \
+    WEBHOOK_LISTEN=0.0.0.0
 
 WORKDIR /app
+# The exact versions CI tested, each checked against its hash (the build backend, setuptools, is among them);
+# this layer is rebuilt only when the lock file changes. `make lock` regenerates it from pyproject.toml.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+
+# The project itself: no dependency resolution, no download, built with the locked setuptools
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install --upgrade pip && pip install . \
+RUN pip install --no-deps --no-build-isolation . \
+    && rm -rf build ./*.egg-info \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin bot \
     && mkdir -p /data && chown bot:bot /data && chmod 700 /data
 
 USER bot
 VOLUME ["/data"]
+# Webhook mode only (WEBHOOK_PORT's default); polling needs no inbound port
+EXPOSE 8443
 
 # The bot process and its database only: HuFi or an exchange being down must not restart the bot.
 HEALTHCHECK --interval=60s --timeout=15s --start-period=30s --retries=3 \

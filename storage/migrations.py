@@ -137,7 +137,16 @@ CREATE TABLE drafts (
 CREATE INDEX drafts_by_expiry ON drafts (expires_at);
 """
 
+V5_INSIGHTS = """
+-- Support insights (issue 22): when staff first answered a ticket, and indexes for the per-period queries.
+-- Touches only tables of V1 and V2, so it runs the same whatever V4 adds.
+ALTER TABLE tickets ADD COLUMN first_staff_reply_at REAL;  -- the first staff message relayed to the user
+CREATE INDEX tickets_by_created ON tickets (created_at);
+CREATE INDEX tickets_by_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL;
+CREATE INDEX checks_by_time ON checks (created_at);
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V5_INSIGHTS)
 
 SCHEMA_VERSION = len(MIGRATIONS)

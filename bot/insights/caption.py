@@ -27,7 +27,7 @@ def duration(seconds: float | None) -> str:
         return t("hours", h=hours) if rest == 0 else t("hours_minutes", h=hours, m=rest)
     hours = round(seconds / 3600)
     day_count, rest_hours = divmod(hours, 24)
-    return t("days_hours", d=day_count, h=rest_hours)
+    return t("days_only", d=day_count) if rest_hours == 0 else t("days_hours", d=day_count, h=rest_hours)
 
 
 def percent(share: float | None) -> str:

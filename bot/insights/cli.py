@@ -36,7 +36,8 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
         return 2
     database = Path(settings.database_path)
     if not database.is_file():
-        print(f"python -m bot stats: error: {t('cli_no_database', path=database)}", file=sys.stderr)
+        problem = t("cli_no_database", path=database)
+        print(f"python -m bot stats: error: {problem}", file=sys.stderr)
         return 2
     out = Path(args.out)
     insights = asyncio.run(_make(database, days, now or datetime.now(UTC), tz))

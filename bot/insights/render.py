@@ -189,7 +189,7 @@ def _causes_panel(axes: Axes, report: InsightsReport) -> None:
     axes.set_xlabel(t("causes_xlabel"))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlim(0, max(left) * 1.02)
-    axes.legend(loc="lower right", reverse=False)
+    axes.legend(loc="lower right")
 
 
 def _fixes_panel(axes: Axes, report: InsightsReport) -> None:

@@ -58,11 +58,11 @@ TEXTS: dict[str, str] = {
     "minutes": "{n} min",
     "hours": "{h} h",
     "hours_minutes": "{h} h {m} min",
+    "days_only": "{d} d",
     "days_hours": "{d} d {h} h",
     # period parsing, /stats and the CLI
     "period_error": "The period must be like 7d, 30d or a number of days from {low} to {high}; got {value!r}.",
     "stats_staff_only": "Only support staff can see the insights.",
-    "stats_wrong_chat": "/stats works in the support chat.",
     "stats_usage": "Usage: /stats [7d|30d]. {error}",
     "stats_failed": "The insights picture could not be made; the log says why.",
     "cli_no_database": "no database at {path} (set DATABASE_PATH)",

@@ -66,7 +66,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         days = parse_period(" ".join(context.args or ()))
     except PeriodError as exc:
-        await _say(message, t("stats_usage", error=exc))
+        await _say(message, t("stats_usage", error=exc.rule + "."))  # never repeats what was typed
         return
     try:
         await message.chat.send_chat_action("upload_photo", message_thread_id=_thread(message))

@@ -199,7 +199,7 @@ def test_period_bounds_and_time_zones() -> None:
     assert period.day_index(NOW.timestamp()) == 6 and period.day_index(NOW.timestamp() + 1) is None
     assert parse_timezone(None) is UTC and parse_timezone("utc") is UTC
     assert parse_timezone("Europe/Berlin") == ZoneInfo("Europe/Berlin")
-    with pytest.raises(PeriodError, match="unknown time zone"):
+    with pytest.raises(PeriodError, match=r"Unknown time zone .*; got 'Mars/Olympus'\."):
         parse_timezone("Mars/Olympus")
     with pytest.raises(ValueError, match="aware"):
         Period.ending(datetime(2026, 11, 30), 7)

@@ -22,7 +22,13 @@ _PERIOD_RE = re.compile(r"([1-9][0-9]{0,2})d?", re.IGNORECASE)
 
 
 class PeriodError(ValueError):
-    """A period or time zone that cannot be used; the message says what is accepted."""
+    """A period or time zone that cannot be used. `rule` says what is accepted; the message adds what was given
+    (for a terminal; a chat answer uses `rule` alone, so it never repeats what someone pasted)."""
+
+    def __init__(self, rule: str, value: str | None = None) -> None:
+        self.rule = rule
+        self.value = value
+        super().__init__(rule + ("." if value is None else f"; got {value!r}."))
 
 
 def parse_period(value: str | int | None, *, default: int = DEFAULT_DAYS) -> int:
@@ -33,12 +39,12 @@ def parse_period(value: str | int | None, *, default: int = DEFAULT_DAYS) -> int
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     if isinstance(value, bool):  # bool is an int; True days is nonsense
-        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS, value=str(value)))
+        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), str(value))
     text = str(value).strip()
     match = _PERIOD_RE.fullmatch(text)
     days = int(match.group(1)) if match else 0
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS, value=text[:20]))
+        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), text[:20])
     return days
 
 
@@ -49,7 +55,7 @@ def parse_timezone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PeriodError(f"unknown time zone {name.strip()[:60]!r} (use an IANA name such as Europe/Berlin)") from exc
+        raise PeriodError(t("timezone_error"), name.strip()[:60]) from exc
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -70,7 +76,7 @@ class Period:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         if not MIN_DAYS <= days <= MAX_DAYS:
-            raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS, value=str(days)))
+            raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), str(days))
         return cls(days, now.astimezone(tz), tz)
 
     @property

@@ -61,7 +61,8 @@ TEXTS: dict[str, str] = {
     "days_only": "{d} d",
     "days_hours": "{d} d {h} h",
     # period parsing, /stats and the CLI
-    "period_error": "The period must be like 7d, 30d or a number of days from {low} to {high}; got {value!r}.",
+    "period_error": "The period must be like 7d, 30d or a number of days from {low} to {high}",
+    "timezone_error": "Unknown time zone (use an IANA name such as Europe/Berlin)",
     "stats_staff_only": "Only support staff can see the insights.",
     "stats_usage": "Usage: /stats [7d|30d]. {error}",
     "stats_failed": "The insights picture could not be made; the log says why.",

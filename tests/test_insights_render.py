@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from PIL import Image
 from bot.diagnosis.model import Cause
 from bot.insights import RenderError, build_report, make_insights, render_png, render_png_isolated
 from bot.insights.render import HEIGHT_PX, WIDTH_PX
+from bot.insights.service import CHILD_ENVIRONMENT, child_environment
 from storage import Database, Repositories
 from tests.insights_history import NOW, USERS, Clock, report, seed
 
@@ -101,6 +103,19 @@ async def test_the_bot_draws_in_a_child_process(seeded: Database) -> None:
         await render_png_isolated(built, timeout=0.01)
     insights = await make_insights(seeded, 7, NOW)  # the bot's path: isolated by default
     assert insights.png == isolated and insights.report == built
+
+
+def test_the_child_sees_no_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawing child gets no token, key or other setting of the bot: only what Python and fonts need."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:canary-token-for-the-child-environment")
+    monkeypatch.setenv("BOT_ENCRYPTION_KEY", "canary-key-for-the-child-environment")
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    env = child_environment()
+    assert "TELEGRAM_BOT_TOKEN" not in env and "BOT_ENCRYPTION_KEY" not in env
+    assert not [v for v in env.values() if "canary" in v]
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+    assert env["MPLCONFIGDIR"].startswith(tempfile.gettempdir())
+    assert set(env) <= {*CHILD_ENVIRONMENT, "PYTHONPATH"}
 
 
 async def test_a_failing_child_is_reported() -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 import pickle
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
@@ -29,6 +30,23 @@ log = logging.getLogger(__name__)
 RENDER_TIMEOUT_SECONDS = 60.0
 #: The directory holding the `bot` package, put on the child's PYTHONPATH whatever the bot's working directory.
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+#: What the drawing child may see of the bot's environment: no setting, so no token or key, ever reaches it.
+CHILD_ENVIRONMENT = (
+    "PATH HOME LANG LANGUAGE LC_ALL LC_CTYPE TZ TMPDIR LD_LIBRARY_PATH "
+    "PYTHONHOME VIRTUAL_ENV MPLCONFIGDIR XDG_CACHE_HOME"
+).split()
+
+
+def child_environment() -> dict[str, str]:
+    """The drawing child's environment: CHILD_ENVIRONMENT from ours, the `bot` package first on the path, and a
+    writable matplotlib cache (its font list is built once and kept in /tmp when MPLCONFIGDIR is not set; an
+    unwritable home would make every picture rebuild it and warn)."""
+    env = {name: os.environ[name] for name in CHILD_ENVIRONMENT if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
+    env.setdefault("MPLCONFIGDIR", os.path.join(tempfile.gettempdir(), f"hufi-bot-matplotlib-{os.getuid()}"))
+    return env
 
 
 class RenderError(RuntimeError):
@@ -48,8 +66,7 @@ async def render_png_isolated(report: InsightsReport, *, timeout: float = RENDER
     The report goes in as a pickle on stdin (parent and child run the same code; nothing else writes there) and
     the PNG comes back on stdout. Raises RenderError when the child fails or takes longer than `timeout`.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+    env = child_environment()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | demo | check --exchange ID | status`."""
+"""Command line: `python -m bot run | demo | check --exchange ID | status | stats`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     status = sub.add_parser("status", help="print the health of HuFi, the exchanges and the bot")
     status.add_argument("--self", dest="self_only", action="store_true", help="only the bot process and database")
+    stats = sub.add_parser("stats", help="draw the support insights picture (PNG) from the database")
+    stats.add_argument("--days", default="7", help="the period: 7d, 30d or a number of days, 1-365 (default 7)")
+    stats.add_argument("--out", required=True, help="where to write the PNG")
+    stats.add_argument("--tz", help="time zone of the day boundaries, e.g. Europe/Berlin (default UTC)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -47,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
+    if args.command == "stats":
+        from bot.insights.cli import run_stats
+
+        return run_stats(args, settings)
     if args.command == "run":
         from bot.runner import run_bot
 

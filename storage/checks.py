@@ -18,6 +18,10 @@ from storage.db import Database
 MIN_GUARDED_SECRET_LENGTH = 8
 
 
+#: What `bot.security.fingerprint` stores when there was no API key: such a check names no key.
+NO_KEY_FINGERPRINTS = ("", "—")
+
+
 class SecretInReportError(ValueError):
     """A report about to be stored contains a forbidden value. The message never contains the value."""
 
@@ -50,6 +54,24 @@ class CheckRecord:
             report=json.loads(row["report_json"]),
             created_at=float(row["created_at"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FailedKey:
+    """A key that failed at least once in a period, and what its owner did next (for support insights).
+
+    A key is (user, exchange, key fingerprint); the fingerprint alone could collide between users. `causes` are the
+    distinct causes of its failed checks in the period. `fixed_at` is the first passing check of the same key after
+    its first failure in the period (never for a check that named no key); `replaced_at` the first passing check
+    of another key of the same user on the same exchange after that failure. Both stop at the period's end.
+    """
+
+    user_id: int
+    exchange_id: str
+    causes: tuple[str, ...]
+    first_failed_at: float
+    fixed_at: float | None
+    replaced_at: float | None
 
 
 def _secret_forms(secret: str) -> set[str]:
@@ -134,3 +156,48 @@ class CheckRepository:
     async def count_since(self, since: float) -> int:
         """How many checks all users ran since `since`, for /status."""
         return int(await self._db.fetchval("SELECT COUNT(*) FROM checks WHERE created_at >= ?", (since,)))
+
+    async def outcomes_between(self, start: float, end: float) -> list[tuple[float, bool]]:
+        """(created_at, ok) of every check made from `start` to `end` (both included), oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT created_at, ok FROM checks WHERE created_at >= ? AND created_at <= ? ORDER BY created_at, id",
+            (start, end),
+        )
+        return [(float(row["created_at"]), bool(row["ok"])) for row in rows]
+
+    async def failed_keys_between(self, start: float, end: float) -> list[FailedKey]:
+        """Every key with a failed check from `start` to `end`, with its causes and any later pass (see FailedKey)."""
+        rows = await self._db.fetchall(
+            """
+            WITH failed AS (
+                SELECT user_id, exchange_id, key_fingerprint, MIN(created_at) AS first_failed_at,
+                       group_concat(DISTINCT COALESCE(cause, 'unknown')) AS causes
+                FROM checks
+                WHERE ok = 0 AND created_at >= :start AND created_at <= :end
+                GROUP BY user_id, exchange_id, key_fingerprint
+            )
+            SELECT f.user_id, f.exchange_id, f.first_failed_at, f.causes,
+                   (SELECT MIN(c.created_at) FROM checks c
+                     WHERE c.user_id = f.user_id AND c.exchange_id = f.exchange_id
+                       AND c.key_fingerprint = f.key_fingerprint AND f.key_fingerprint NOT IN (:nokey0, :nokey1)
+                       AND c.ok = 1 AND c.created_at > f.first_failed_at AND c.created_at <= :end) AS fixed_at,
+                   (SELECT MIN(c.created_at) FROM checks c
+                     WHERE c.user_id = f.user_id AND c.exchange_id = f.exchange_id
+                       AND c.key_fingerprint != f.key_fingerprint
+                       AND c.ok = 1 AND c.created_at > f.first_failed_at AND c.created_at <= :end) AS replaced_at
+            FROM failed f
+            ORDER BY f.first_failed_at, f.user_id, f.exchange_id
+            """,
+            {"start": start, "end": end, "nokey0": NO_KEY_FINGERPRINTS[0], "nokey1": NO_KEY_FINGERPRINTS[1]},
+        )
+        return [
+            FailedKey(
+                user_id=int(row["user_id"]),
+                exchange_id=row["exchange_id"],
+                causes=tuple(sorted(str(row["causes"]).split(","))),
+                first_failed_at=float(row["first_failed_at"]),
+                fixed_at=None if row["fixed_at"] is None else float(row["fixed_at"]),
+                replaced_at=None if row["replaced_at"] is None else float(row["replaced_at"]),
+            )
+            for row in rows
+        ]

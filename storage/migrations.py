@@ -154,7 +154,15 @@ CREATE INDEX checks_by_age ON checks (created_at);
 CREATE INDEX tickets_by_age ON tickets (updated_at);
 """
 
+V5_INSIGHTS = """
+-- Support insights (issue 22): when staff first answered a ticket, and indexes for the per-period queries.
+-- (checks are already indexed by created_at, in version 4.)
+ALTER TABLE tickets ADD COLUMN first_staff_reply_at REAL;  -- the first staff message relayed to the user
+CREATE INDEX tickets_by_created ON tickets (created_at);
+CREATE INDEX tickets_by_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL;
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE, V5_INSIGHTS)
 
 SCHEMA_VERSION = len(MIGRATIONS)

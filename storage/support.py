@@ -53,6 +53,16 @@ class Ticket:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class TicketTimes:
+    """When a ticket was opened, first answered by staff and closed (for support insights; no user, no text)."""
+
+    created_at: float
+    first_staff_reply_at: float | None
+    closed_at: float | None
+    is_open: bool
+
+
 class TicketRepository:
     """Support tickets; a user has at most one open ticket."""
 
@@ -126,6 +136,48 @@ class TicketRepository:
 
     async def count_open(self) -> int:
         return int(await self._db.fetchval("SELECT COUNT(*) FROM tickets WHERE status = 'open'"))
+
+    async def mark_first_staff_reply(self, ticket_id: int, at: float | None = None) -> bool:
+        """Record when staff first answered the ticket (a staff message relayed to the user).
+
+        Only the first call per ticket counts; returns True when this call recorded it.
+        """
+        changed = await self._db.execute(
+            "UPDATE tickets SET first_staff_reply_at = ? WHERE id = ? AND first_staff_reply_at IS NULL",
+            (self._clock() if at is None else float(at), ticket_id),
+        )
+        return changed > 0
+
+    async def mark_first_staff_reply_for_user(self, user_id: int, at: float | None = None) -> bool:
+        """`mark_first_staff_reply` for the user's open ticket, if any (one statement, no read first)."""
+        changed = await self._db.execute(
+            "UPDATE tickets SET first_staff_reply_at = ? "
+            "WHERE user_id = ? AND status = 'open' AND first_staff_reply_at IS NULL",
+            (self._clock() if at is None else float(at), user_id),
+        )
+        return changed > 0
+
+    async def times_between(self, start: float, end: float) -> list[TicketTimes]:
+        """Tickets opened, first answered or closed from `start` to `end` (both included), and every open one."""
+        rows = await self._db.fetchall(
+            "SELECT created_at, first_staff_reply_at, closed_at, status FROM tickets "
+            "WHERE (created_at >= :start AND created_at <= :end) "
+            "OR (first_staff_reply_at >= :start AND first_staff_reply_at <= :end) "
+            "OR (closed_at >= :start AND closed_at <= :end) OR status = 'open' "
+            "ORDER BY created_at, id",
+            {"start": start, "end": end},
+        )
+        return [
+            TicketTimes(
+                created_at=float(row["created_at"]),
+                first_staff_reply_at=None
+                if row["first_staff_reply_at"] is None
+                else float(row["first_staff_reply_at"]),
+                closed_at=None if row["closed_at"] is None else float(row["closed_at"]),
+                is_open=row["status"] == "open",
+            )
+            for row in rows
+        ]
 
 
 @dataclass(frozen=True, slots=True)

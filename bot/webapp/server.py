@@ -184,7 +184,7 @@ _PRECHECK_FIELDS = (
 
 
 def _precheck_field(diag: Diagnosis) -> str | None:
-    code = diag.code or ""
+    code = (diag.code or "").removeprefix("hufi_")  # HuFi's own form limits: hufi_<field>_<problem>
     return next((field for prefix, field in _PRECHECK_FIELDS if code.startswith(prefix)), None)
 
 

@@ -149,7 +149,7 @@ class CheckService:
     async def _store(
         self, user_id: int, report: KeyCheckReport, campaign_type: CampaignType | None, creds: Credentials
     ) -> int | None:
-        verdict = report.precheck or report.diagnosis
+        verdict = report.verdict
         return await self.checks_repo.add(
             user_id,
             report,

@@ -132,10 +132,6 @@ def topic_color(user_id: int) -> int:
     return TOPIC_COLORS[abs(user_id) % len(TOPIC_COLORS)]
 
 
-def _verdict(report: KeyCheckReport) -> Diagnosis | None:
-    return report.precheck or report.diagnosis
-
-
 def _outcome_detail(report: KeyCheckReport, perm: Permission) -> str:
     outcome = report.outcomes[perm]
     parts: list[str] = []
@@ -176,7 +172,7 @@ def _check_lines(check: CheckRecord, outbound_ips: Sequence[str]) -> tuple[list[
                 detail=_outcome_detail(report, perm),
             )
         )
-    verdict = _verdict(report)
+    verdict = report.verdict
     steps: list[str] = []
     if report.ok:
         lines.append(CARD_TEXTS["verdict_ok"])

@@ -67,7 +67,7 @@ class StatusService:
 
     async def down_note(self, report: KeyCheckReport) -> str | None:
         """When the verdict looks like an outage and /status agrees, say so instead of blaming the key."""
-        verdict = report.precheck or report.diagnosis
+        verdict = report.verdict
         if report.ok or verdict is None or verdict.cause not in OUTAGE_CAUSES:
             return None
         return down_verdict(report.exchange_id, await self.health.snapshot(), self.health.directory)

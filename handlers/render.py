@@ -67,7 +67,7 @@ def progress_text(report: KeyCheckReport, exchange: str, note: str = "") -> str:
 
 def verdict_diagnosis(report: KeyCheckReport) -> Diagnosis | None:
     """What the verdict is about: the pre-request problem, or the report-level diagnosis."""
-    return report.precheck or report.diagnosis
+    return report.verdict
 
 
 def result_keyboard(check_id: int, *, step: int, total: int, ok: bool, exchange: str) -> InlineKeyboardMarkup:

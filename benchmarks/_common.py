@@ -20,7 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -230,14 +230,14 @@ async def open_key_step(
 
 
 def bench_settings(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        database_path=db_path,
-        bot_encryption_key=BENCH_KEY,
-        log_level="WARNING",
-    )
-    return replace(base, **overrides)
+    base: dict[str, Any] = {
+        "telegram_bot_token": api.token,
+        "telegram_api_base_url": api.base_url,
+        "database_path": db_path,
+        "bot_encryption_key": BENCH_KEY,
+        "log_level": "WARNING",
+    }
+    return Settings(**{**base, **overrides})
 
 
 @asynccontextmanager

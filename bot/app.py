@@ -88,9 +88,10 @@ async def open_services(
     clock: Callable[[], float] = time.time,
 ) -> Services:
     """Open the database, wipe expired keys, and build the services."""
+    secret = settings.bot_encryption_key.get_secret_value() if settings.bot_encryption_key else None
     db = await Database.open(settings.database_path)
     try:
-        key = load_or_create_key(settings.bot_encryption_key, settings.data_dir)
+        key = load_or_create_key(secret, settings.data_dir)
         vault = Vault(db, key, ttl_seconds=settings.key_retention_seconds, clock=clock)
         drafts = Vault(db, key, ttl_seconds=DRAFT_TTL_SECONDS, clock=clock, table="drafts")
         wiped = await vault.wipe_expired() + await drafts.wipe_expired()
@@ -198,7 +199,7 @@ def build_application(
 
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot"))
         .request(local_request(connection_pool_size=64))

@@ -63,7 +63,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
         await app.start()
         assert app.updater is not None
         if settings.webhook_url:
-            token = settings.webhook_secret_token or secrets.token_urlsafe(32)
+            given = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
+            token = given or secrets.token_urlsafe(32)
             await app.updater.start_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,

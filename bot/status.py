@@ -84,10 +84,11 @@ async def collect_status(settings: Settings, *, self_only: bool = False) -> tupl
     bot = None
     try:
         get_me = None
-        if settings.telegram_bot_token:
+        token = settings.telegram_bot_token.get_secret_value()
+        if token:
             from bot.app import local_request
 
-            bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, request=local_request())
+            bot = Bot(token, base_url=settings.telegram_api_base_url, request=local_request())
             await bot.initialize()
             get_me = bot.get_me
         service = StatusService(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)

@@ -6,7 +6,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,13 @@ TEST_KEY = "dGVzdC1rZXktZm9yLXRoZS12YXVsdC0zMi1ieXRlcyE="  # base64 of 32 bytes,
 
 
 def settings_for(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        database_path=db_path,
-        bot_encryption_key=TEST_KEY,
-    )
-    return replace(base, **overrides)
+    base: dict[str, Any] = {
+        "telegram_bot_token": api.token,
+        "telegram_api_base_url": api.base_url,
+        "database_path": db_path,
+        "bot_encryption_key": TEST_KEY,
+    }
+    return Settings(**{**base, **overrides})
 
 
 @dataclass

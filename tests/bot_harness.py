@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Services, build_application, open_services
 from bot.config import Settings
+from bot.lifecycle import Polling
+from bot.lifecycle import running as running_bot
 from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
 from bot.sandbox.world import SandboxWorld
-from tests.telegram_harness import running_app
+from bot.services import Services
+from tests.telegram_harness import forward_errors
 
 TEST_KEY = "dGVzdC1rZXktZm9yLXRoZS12YXVsdC0zMi1ieXRlcyE="  # base64 of 32 bytes, tests only
 
@@ -90,13 +92,12 @@ async def running(
     """
     config = settings_for(api, db_path, **settings)
     clock = (lambda: clock_hook[0]) if clock_hook is not None else time.time
-    services = await open_services(config, url_overrides=world.url_overrides, clock=clock)
-    app = build_application(config, services, rate_limiter=False)
-    try:
-        async with running_app(api, app, allowed_updates=["message", "edited_message", "callback_query"]):
-            yield BotEnv(api, world, hufi, config, services, app)
-    finally:
-        await services.close()
+    updates = Polling(timeout=1.0, allowed_updates=["message", "edited_message", "callback_query"])
+    async with running_bot(
+        config, updates=updates, url_overrides=world.url_overrides, clock=clock, rate_limiter=False
+    ) as bot:
+        forward_errors(api, bot.app)
+        yield BotEnv(api, world, hufi, config, bot.services, bot.app)
 
 
 def free_port() -> int:

@@ -1,13 +1,22 @@
-"""The one verdict view (bot.verdict): every cause, with and without a pre-check."""
+"""The one verdict view (bot.verdict): every cause, with and without a pre-check, and the three edges that render it
+(the chat, the support card, the command line) saying the same thing."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
+from bot.__main__ import render_report
 from bot.advice import cause_title, question_for, steps_for
 from bot.diagnosis.model import CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.report import KeyCheckReport, ProbeOutcome, ProbeStatus
+from bot.sandbox.telegram_model import parse_html
+from bot.support.card import support_card
 from bot.verdict import verdict_view
+from handlers.card import render_card
+from handlers.render import verdict_text
+from storage.checks import CheckRecord
 
 IPS = ("203.0.113.7",)
 FAILING = [c for c in Cause if c is not Cause.OK]
@@ -95,3 +104,31 @@ def test_the_users_answer_replaces_the_cause_and_keeps_the_exchanges_code() -> N
     answered = verdict_view(report, chosen=Cause.NONCE_REUSED)
     assert answered.cause is Cause.NONCE_REUSED and answered.code == "EAPI:Invalid nonce"
     assert answered.alternatives == () and answered.question is None
+
+
+def _record(report: KeyCheckReport) -> CheckRecord:
+    return CheckRecord(9, 42, report.exchange_id, report.key_fingerprint, None, "x", report.ok, report.to_dict(), 1.8e9)
+
+
+@pytest.mark.parametrize("precheck", [False, True], ids=["after-probes", "precheck"])
+@pytest.mark.parametrize("cause", FAILING, ids=str)
+def test_chat_card_and_command_line_render_the_same_verdict(cause: Cause, precheck: bool) -> None:
+    report = _report()
+    if precheck:
+        report.precheck = Diagnosis(cause)
+    else:
+        report.diagnosis = Diagnosis(cause, code="X-1")
+    view = verdict_view(report)
+    title = view.title
+    chat, _ = parse_html(verdict_text(view))
+    card = support_card(
+        ticket_id=1, user_id=42, user=None, description=None, check=_record(report), version="1", now=1.8e9
+    )
+    staff, _ = parse_html(render_card(card))
+    cli = render_report(report, None)
+    for text in (chat, staff, cli):
+        assert html.unescape(title) in text, text
+    assert f"({cause.value})" in staff and f"({cause.value})" in cli
+    assert ("Stopped before any request" in staff) is precheck
+    first_step = view.steps[0]
+    assert first_step.title in chat and f"1. {first_step.title}" in staff and f"1. {first_step.title}" in cli

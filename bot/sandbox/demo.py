@@ -1,22 +1,21 @@
 """`python -m bot demo`: the real bot, offline, in this terminal.
 
-The same Application, handlers and storage as production (a temporary database), talking to the built-in Bot
-API emulator and to simulated exchanges. You type as a Telegram user; the bot's messages appear with their
-buttons numbered; deletions are shown as they happen.
+The same Application, handlers and storage as production (a temporary database), started by the same lifecycle
+(`bot.lifecycle.running`), talking to the built-in Bot API emulator and to simulated exchanges. You type as a
+Telegram user; the bot's messages appear with their buttons numbered; deletions are shown as they happen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.app import _post_init, build_application, open_services
 from bot.config import Settings
+from bot.lifecycle import Polling, running
 from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
@@ -174,28 +173,14 @@ async def run_demo(script: str | None = None) -> int:
                 hufi_recording_oracle_url=hufi.base_url,
                 hufi_campaign_launcher_url=hufi.base_url,
             )
-            services = await open_services(settings, url_overrides=world.url_overrides)
-            app = build_application(settings, services, rate_limiter=False)
             demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
             api.on_action = demo.on_action
-            await app.initialize()
-            try:
-                await _post_init(app)
-                await app.start()
-                assert app.updater is not None
-                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            updates = Polling(timeout=1.0, allowed_updates=None)
+            async with running(settings, updates=updates, url_overrides=world.url_overrides, rate_limiter=False):
                 demo.say("HuFi key-support bot: offline demo. Nothing here touches the network.\n")
                 demo.show_keys()
                 demo.say(HELP)
                 await _input_loop(demo, script)
-            finally:
-                with contextlib.suppress(Exception):
-                    if app.updater is not None and app.updater.running:
-                        await app.updater.stop()
-                    if app.running:
-                        await app.stop()
-                await app.shutdown()
-                await services.close()
     print("Bye.", flush=True)
     return 0
 

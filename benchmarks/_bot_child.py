@@ -2,27 +2,27 @@
 
 `python -m benchmarks._bot_child` runs the real CLI (`bot.__main__.main(["run"])`: settings from the environment,
 logging, `bot.runner.serve` with its long polling, market warm-up and SIGTERM handling) with two changes:
-`BENCH_URL_OVERRIDES` (JSON, exchange id -> base URL on 127.0.0.1) is handed to `open_services` as the sandbox
-does, and host lookups other than 127.0.0.1/localhost fail, so nothing can leave the machine.
+`BENCH_URL_OVERRIDES` (JSON, exchange id -> base URL on 127.0.0.1) is handed to the lifecycle
+(`bot.lifecycle.running`) as the sandbox does, and host lookups other than 127.0.0.1/localhost fail, so nothing can
+leave the machine.
 `BENCH_TELEGRAM_LIMITER=0` builds the Application without PTB's AIORateLimiter (30 Bot API calls/s overall,
 Telegram's flood limit), to tell that limit apart from the bot's own cost. `BENCH_TRANSPORT=httpx` swaps the
 bot's Bot API transport (`bot.app.local_request`, aiohttp) for PTB's stock HTTPXRequest, to measure that choice.
 
 `python -m benchmarks._bot_child bare` runs the baseline instead: a bare PTB Application with the same request
 and update-processing settings and two trivial handlers (/start answers with one button; a button press is
-answered and followed by one message), no database, no persistence, no rate limiter.
+answered and followed by one message), no database, no persistence, no rate limiter, served by the same
+lifecycle (`bot.lifecycle.serving`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import socket
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,8 @@ if __package__ in (None, ""):
 import bot.app as app_module
 import bot.runner as runner
 from bot.__main__ import main
-from bot.app import PerChatUpdateProcessor, build_application, open_services
-
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+from bot.app import PerChatUpdateProcessor
+from bot.lifecycle import ALLOWED_UPDATES, Polling, serving
 
 
 def loopback_only() -> None:
@@ -69,12 +68,13 @@ def patch() -> None:
     if not overrides:
         raise SystemExit("BENCH_URL_OVERRIDES is empty: the checks would go to the real exchanges")
 
-    async def services(settings: Any, *, url_overrides: Any = None, **kwargs: Any) -> Any:
-        return await open_services(settings, url_overrides=overrides, **kwargs)
+    limiter = os.environ.get("BENCH_TELEGRAM_LIMITER", "1") != "0"
+    lifecycle = runner.running
 
-    runner.open_services = services  # type: ignore[assignment]
-    if os.environ.get("BENCH_TELEGRAM_LIMITER", "1") == "0":
-        runner.build_application = partial(build_application, rate_limiter=False)  # type: ignore[assignment]
+    def running(settings: Any, **kwargs: Any) -> Any:
+        return lifecycle(settings, **{**kwargs, "url_overrides": overrides, "rate_limiter": limiter})
+
+    runner.running = running  # type: ignore[assignment]
 
 
 async def bare() -> int:
@@ -105,17 +105,8 @@ async def bare() -> int:
     app.add_handler(CallbackQueryHandler(pressed))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await app.initialize()
-    try:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES)
+    async with serving(app, Polling(timeout=10, allowed_updates=ALLOWED_UPDATES)):
         await stop.wait()
-        await app.updater.stop()
-        await app.stop()
-    finally:
-        with contextlib.suppress(Exception):
-            await app.shutdown()
     return 0
 
 

@@ -20,7 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,15 +29,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.app import Services, _post_init, build_application, open_services  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.lifecycle import ALLOWED_UPDATES, Polling, running  # noqa: E402
 from bot.sandbox.telegram_api import TelegramEmulator  # noqa: E402
 from bot.sandbox.telegram_model import Action, User  # noqa: E402
+from bot.services import Services  # noqa: E402
 
 #: base64 of 32 bytes; benchmarks only
 BENCH_KEY = "YmVuY2htYXJrLWtleS1mb3ItdGhlLXZhdWx0LTMyYnk="
-#: the update types `bot.runner.serve` asks for
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 #: settings the child must not inherit from the caller's environment
 _BOT_ENV = (
     "TELEGRAM_BOT_TOKEN TELEGRAM_API_BASE_URL SUPPORT_CHAT_ID STAFF_USER_IDS DATABASE_PATH BOT_ENCRYPTION_KEY "
@@ -230,14 +229,14 @@ async def open_key_step(
 
 
 def bench_settings(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        database_path=db_path,
-        bot_encryption_key=BENCH_KEY,
-        log_level="WARNING",
-    )
-    return replace(base, **overrides)
+    base: dict[str, Any] = {
+        "telegram_bot_token": api.token,
+        "telegram_api_base_url": api.base_url,
+        "database_path": db_path,
+        "bot_encryption_key": BENCH_KEY,
+        "log_level": "WARNING",
+    }
+    return Settings(**{**base, **overrides})
 
 
 @asynccontextmanager
@@ -250,34 +249,19 @@ async def bot_in_process(
     errors: list[BaseException] | None = None,
     **settings: Any,
 ) -> AsyncIterator[tuple[Services, Any]]:
-    """The real Application started the way `bot.runner.serve` starts it (long polling, timeout 10 s)."""
+    """The real Application started the way `bot.runner.serve` starts it (`bot.lifecycle.running`, long polling,
+    timeout 10 s)."""
     config = bench_settings(api, db_path, **settings)
-    services = await open_services(config, url_overrides=url_overrides)
-    app = build_application(config, services, rate_limiter=rate_limiter)
 
     async def record_error(update: object, context: Any) -> None:
         if errors is not None and context.error is not None:
             errors.append(context.error)
 
-    app.add_error_handler(record_error)
-    try:
-        await app.initialize()
-        await _post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES)
+    updates = Polling(timeout=10, allowed_updates=ALLOWED_UPDATES)
+    async with running(config, updates=updates, url_overrides=url_overrides, rate_limiter=rate_limiter) as bot:
+        bot.app.add_error_handler(record_error)
         await api.wait_call("getUpdates", timeout=10)
-        try:
-            yield services, app
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-    finally:
-        with contextlib.suppress(Exception):
-            await app.shutdown()
-        await services.close()
+        yield bot.services, bot.app
 
 
 # --- the bot as a child process ---------------------------------------------------------------------------------

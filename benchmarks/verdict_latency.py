@@ -143,7 +143,7 @@ async def run_latency(latency: float, checks: int, checker_runs: int, naive_runs
                 for _ in range(checker_runs):
                     await asyncio.sleep(gap)  # back to back, the shared 20 requests/s limiter would pace them
                     started = time.perf_counter()
-                    report = await services.checker.check("mexc", creds)
+                    report = await services.key_checker.check("mexc", creds)
                     run.checker.append(time.perf_counter() - started)
                     if not report.ok:
                         raise AssertionError("the checker failed a good key")

@@ -1,4 +1,7 @@
-"""Command line: `python -m bot run | demo | check --exchange ID | status | stats`."""
+"""Command line: `python -m bot run | demo | check --exchange ID | status | stats`.
+
+Bad settings are printed one line each and exit with code 2, never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.config import ConfigError, Settings
-from bot.diagnosis.model import CampaignType, Permission
-from bot.exchanges.catalog import CATALOG, UnknownExchangeError, get_spec
+from bot.diagnosis.model import CampaignType
+from bot.exchanges.catalog import UnknownExchangeError, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
 from bot.logging_setup import setup_logging
+from bot.verdict import verdict_view
 
 MARKS = {"granted": "OK  ", "failed": "FAIL", "not_checked": "--  ", "waiting": "..  "}
 
@@ -65,7 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _check(exchange_id: str, campaign: str | None, as_json: bool) -> int:
-    from bot.advice import cause_title, steps_for
     from bot.exchanges.factory import ClientFactory
     from bot.exchanges.probes import KeyChecker
 
@@ -105,31 +108,30 @@ async def _check(exchange_id: str, campaign: str | None, as_json: bool) -> int:
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(render_report(report, campaign, settings.hufi_outbound_ips, cause_title, steps_for))
+        print(render_report(report, campaign, settings.hufi_outbound_ips))
     return 0 if report.ok else 1
 
 
-def render_report(report: KeyCheckReport, campaign: str | None, ips: Sequence[str], title, steps_for) -> str:  # type: ignore[no-untyped-def]
-    spec = CATALOG[report.exchange_id]
-    lines = [f"{spec.display_name} key {report.key_fingerprint}"]
-    for perm in Permission:
-        outcome = report.outcomes[perm]
-        detail = outcome.summary or (outcome.diagnosis.code if outcome.diagnosis and outcome.diagnosis.code else "")
-        lines.append(f"  [{MARKS[outcome.status.value]}] {perm.value:<28} {detail}")
+def render_report(report: KeyCheckReport, campaign: str | None, outbound_ips: Sequence[str] = ()) -> str:
+    """The report as plain text: per permission, then the verdict (the same view the chat and the card show)."""
+    view = verdict_view(report, outbound_ips=outbound_ips)
+    lines = [f"{view.exchange_name} key {view.fingerprint}"]
+    for probe in view.probes:
+        detail = probe.summary or probe.code or ""
+        lines.append(f"  [{MARKS[probe.status.value]}] {probe.permission.value:<28} {detail}")
     lines.append("")
-    if report.ok:
+    if view.ok:
         lines.append("Every permission HuFi checks is granted.")
-    verdict = report.precheck or report.diagnosis
-    if verdict is not None and not report.ok:
-        lines.append(f"Cause: {title(verdict.cause)} ({verdict.cause.value})")
-        if verdict.alternatives:
-            lines.append("Could also be: " + ", ".join(title(c) for c in verdict.alternatives))
-        for n, step in enumerate(steps_for(verdict, report.exchange_id, outbound_ips=ips), 1):
+    else:
+        lines.append(f"Cause: {view.title} ({view.cause})")
+        if view.alternatives:
+            lines.append("Could also be: " + ", ".join(a.title for a in view.alternatives))
+        for n, step in enumerate(view.steps, 1):
             lines.append(f"  {n}. {step.title}: {step.text}")
-    types = [ct.value for ct, ok in report.campaign_types.items() if ok]
+    types = [ct.value for ct in view.qualifies]
     lines.append("Qualifies for: " + (", ".join(types) if types else "no campaign type yet"))
     if campaign:
-        ok = report.campaign_types[CampaignType(campaign)]
+        ok = CampaignType(campaign) in view.qualifies
         lines.append(f"{campaign}: {'yes' if ok else 'no'}")
     return "\n".join(lines)
 

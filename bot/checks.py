@@ -72,19 +72,22 @@ QueueCallback = Callable[[int], Awaitable[None]]
 
 
 class CheckService:
+    """Admission (the per-user hourly limit), the queue for the concurrency cap, running the probes, storing the
+    report without credentials, keeping the key for "check again" or wiping it."""
+
     def __init__(
         self,
-        checker: KeyChecker,
+        key_checker: KeyChecker,
         *,
-        checks_repo: ChecksStore,
+        history: ChecksStore,
         ledger: Ledger,
         vault: KeyVault,
         checks_per_hour: int = 10,
         max_concurrent: int = 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.checker = checker
-        self.checks_repo = checks_repo
+        self.key_checker = key_checker
+        self.history = history
         self.ledger = ledger
         self.vault = vault
         self.checks_per_hour = checks_per_hour
@@ -133,7 +136,7 @@ class CheckService:
             await self._slots.acquire()
         self.running += 1
         try:
-            report = await self.checker.check(exchange_id, creds, on_progress=on_progress)
+            report = await self.key_checker.check(exchange_id, creds, on_progress=on_progress)
         finally:
             self.running -= 1
             self._slots.release()
@@ -149,8 +152,8 @@ class CheckService:
     async def _store(
         self, user_id: int, report: KeyCheckReport, campaign_type: CampaignType | None, creds: Credentials
     ) -> int | None:
-        verdict = report.precheck or report.diagnosis
-        return await self.checks_repo.add(
+        verdict = report.verdict
+        return await self.history.add(
             user_id,
             report,
             str(campaign_type) if campaign_type else None,

@@ -1,22 +1,53 @@
-"""Settings from the environment (and an optional .env file), validated once at start.
+"""Settings, declared with pydantic-settings: typed fields read from the environment and an optional `.env` file.
 
-Every problem is reported at once, one clear line each, and no value of a secret setting is ever echoed.
+`Settings.from_env()` reads and validates everything at start and raises `ConfigError` listing every problem at
+once, one line per setting, named by its environment variable; no value of a secret setting (the token, the
+encryption key, the webhook secret) is ever echoed, and those are `SecretStr`. `Settings(...)` built in code (the
+demo, tests, benchmarks) is validated the same way but reads nothing from the environment.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from storage.vault import KEY_SIZE, VaultKeyError, parse_key
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_PATH = "./data/bot.sqlite3"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 _SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: A random 32-byte key has about 30 different byte values; fewer than this means it was typed or made up.
+MIN_DISTINCT_KEY_BYTES = 8
+#: Settings whose values are never shown, not even in an error.
+SECRET_SETTINGS = frozenset({"telegram_bot_token", "bot_encryption_key", "webhook_secret_token"})
+#: What a setting must look like, for errors pydantic finds itself (wrong type, out of range).
+_EXPECTED = {
+    "support_chat_id": "must be a chat id such as -1001234567890",
+    "exchange_sandbox": "must be true or false",
+    "key_retention_minutes": "must be a whole number between 0 and 30",
+    "checks_per_hour": "must be a whole number between 1 and 1000",
+    "max_concurrent_checks": "must be a whole number between 1 and 500",
+    "webhook_port": "must be a whole number between 1 and 65535",
+}
 
 
 class ConfigError(ValueError):
@@ -27,28 +58,149 @@ class ConfigError(ValueError):
         super().__init__("Configuration problems:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-@dataclass(frozen=True)
-class Settings:
-    telegram_bot_token: str = field(default="", repr=False)
+#: The environment `from_env` reads (None: a `Settings(...)` built in code reads none).
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("settings_environ", default=None)
+
+
+class _MappingEnv(EnvSettingsSource):
+    """Environment variables from a given mapping (os.environ, or a test's dict)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._environ.items() if v and v.strip()}
+
+
+def _parts(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
+def _short(value: object) -> str:
+    return repr(str(value)[:30])
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot (README, "Configuration"); the field names are the variable names in lower case."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=False, env_ignore_empty=True, str_strip_whitespace=True
+    )
+
+    telegram_bot_token: SecretStr = SecretStr("")
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     support_chat_id: int | None = None
-    staff_user_ids: frozenset[int] = frozenset()
+    staff_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
-    bot_encryption_key: str | None = field(default=None, repr=False)
+    bot_encryption_key: SecretStr | None = None
     exchange_sandbox: bool = False
     hufi_recording_oracle_url: str = "https://ro.hu.finance"
     hufi_campaign_launcher_url: str = "https://cl.hu.finance"
-    hufi_outbound_ips: tuple[str, ...] = ()
+    hufi_outbound_ips: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: str = "INFO"
-    key_retention_minutes: int = 30
-    checks_per_hour: int = 10
-    max_concurrent_checks: int = 20
+    key_retention_minutes: int = Field(30, ge=0, le=30)
+    checks_per_hour: int = Field(10, ge=1, le=1000)
+    max_concurrent_checks: int = Field(20, ge=1, le=500)
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    webhook_secret_token: str | None = field(default=None, repr=False)
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
     support_contact: str = "https://hu.finance"
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _ENVIRON.get()
+        if environ is None:
+            return (init_settings,)
+        return (init_settings, _MappingEnv(settings_cls, environ), dotenv_settings)
+
+    # -- validation (each message names what is expected; the variable's name is put in front) ------------------
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if token and not _TOKEN_RE.match(token):
+            raise ValueError("does not look like a bot token (digits, a colon, then 30+ characters)")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _staff(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids: set[int] = set()
+        for part in _parts(value):
+            if not re.fullmatch(r"[0-9]{1,18}", part):
+                raise ValueError(f"must be numeric Telegram user ids, separated by commas (got {_short(part)})")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("hufi_outbound_ips", mode="before")
+    @classmethod
+    def _ips(cls, value: Any) -> tuple[str, ...]:
+        parts = _parts(value) if isinstance(value, str) else [str(v) for v in value]
+        ips = []
+        for part in parts:
+            try:
+                ips.append(str(ipaddress.ip_network(part, strict=False)).removesuffix("/32"))
+            except ValueError:
+                raise ValueError(f"has an entry that is not an IP address: {_short(part)}") from None
+        return tuple(ips)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> str:
+        level = str(value).strip().upper()
+        if level not in _LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LEVELS)}")
+        return level
+
+    @field_validator("hufi_recording_oracle_url", "hufi_campaign_launcher_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// address (Telegram only delivers to HTTPS)")
+        return value or None
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _SECRET_TOKEN_RE.match(value.get_secret_value().strip()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("bot_encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        key_problem(text)
+        return SecretStr(text)
+
+    # -- derived ------------------------------------------------------------------------------------------------
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent
@@ -69,119 +221,100 @@ class Settings:
         env_file: str | Path | None = ".env",
         require_token: bool = True,
     ) -> Settings:
-        """Read and validate settings; raises ConfigError listing every problem."""
-        env: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            env.update(read_env_file(Path(env_file)))
-        env.update(os.environ if environ is None else environ)
+        """Read and validate settings (the environment wins over the `.env` file); raises ConfigError listing
+        every problem."""
+        env_path = Path(env_file) if env_file is not None and Path(env_file).is_file() else None
         problems: list[str] = []
-
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            return value.strip() if value and value.strip() else None
-
-        def integer(name: str, default: int, low: int, high: int) -> int:
-            raw = get(name)
-            if raw is None:
-                return default
+        settings: Settings | None = None
+        with _reading(os.environ if environ is None else environ):
             try:
-                value = int(raw)
-            except ValueError:
-                problems.append(f"{name} must be a whole number (got {raw[:20]!r})")
-                return default
-            if not low <= value <= high:
-                problems.append(f"{name} must be between {low} and {high} (got {value})")
-                return default
-            return value
-
-        token = get("TELEGRAM_BOT_TOKEN") or ""
-        if require_token and not token:
-            problems.append("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
-        elif token and not _TOKEN_RE.match(token):
-            problems.append("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then 30+ characters)")
-
-        base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
-        if not base_url.startswith(("http://", "https://")):
-            problems.append("TELEGRAM_API_BASE_URL must start with http:// or https://")
-
-        support_chat_id = None
-        if raw := get("SUPPORT_CHAT_ID"):
-            try:
-                support_chat_id = int(raw)
-            except ValueError:
-                problems.append(f"SUPPORT_CHAT_ID must be a chat id such as -1001234567890 (got {raw[:30]!r})")
-
-        staff: set[int] = set()
-        for part in (get("STAFF_USER_IDS") or "").replace(";", ",").split(","):
-            if part.strip():
-                try:
-                    staff.add(int(part))
-                except ValueError:
-                    problems.append(f"STAFF_USER_IDS must be numeric Telegram user ids (got {part.strip()[:20]!r})")
-
-        ips: list[str] = []
-        for part in (get("HUFI_OUTBOUND_IPS") or "").replace(";", ",").split(","):
-            if part.strip():
-                try:
-                    ips.append(str(ipaddress.ip_network(part.strip(), strict=False)).removesuffix("/32"))
-                except ValueError:
-                    problems.append(f"HUFI_OUTBOUND_IPS has an entry that is not an IP address: {part.strip()[:40]!r}")
-
-        level = (get("LOG_LEVEL") or "INFO").upper()
-        if level not in _LEVELS:
-            problems.append(f"LOG_LEVEL must be one of {', '.join(_LEVELS)}")
-            level = "INFO"
-
-        sandbox_raw = (get("EXCHANGE_SANDBOX") or "false").lower()
-        if sandbox_raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-            problems.append("EXCHANGE_SANDBOX must be true or false")
-
-        webhook_url = get("WEBHOOK_URL")
-        if webhook_url and not webhook_url.startswith("https://"):
-            problems.append("WEBHOOK_URL must be an https:// address (Telegram only delivers to HTTPS)")
-        secret_token = get("WEBHOOK_SECRET_TOKEN")
-        if secret_token and not _SECRET_TOKEN_RE.match(secret_token):
-            problems.append("WEBHOOK_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-
-        settings = cls(
-            telegram_bot_token=token,
-            telegram_api_base_url=base_url,
-            support_chat_id=support_chat_id,
-            staff_user_ids=frozenset(staff),
-            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
-            bot_encryption_key=get("BOT_ENCRYPTION_KEY"),
-            exchange_sandbox=sandbox_raw in ("1", "true", "yes", "on"),
-            hufi_recording_oracle_url=(get("HUFI_RECORDING_ORACLE_URL") or cls.hufi_recording_oracle_url).rstrip("/"),
-            hufi_campaign_launcher_url=(get("HUFI_CAMPAIGN_LAUNCHER_URL") or cls.hufi_campaign_launcher_url).rstrip(
-                "/"
-            ),
-            hufi_outbound_ips=tuple(ips),
-            log_level=level,
-            key_retention_minutes=integer("KEY_RETENTION_MINUTES", 30, 0, 30),
-            checks_per_hour=integer("CHECKS_PER_HOUR", 10, 1, 1000),
-            max_concurrent_checks=integer("MAX_CONCURRENT_CHECKS", 20, 1, 500),
-            webhook_url=webhook_url,
-            webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
-            webhook_port=integer("WEBHOOK_PORT", 8443, 1, 65535),
-            webhook_secret_token=secret_token,
-            support_contact=get("SUPPORT_CONTACT") or cls.support_contact,
-        )
+                settings = cls(_env_file=env_path)  # type: ignore[call-arg]
+            except ValidationError as exc:
+                problems = problems_of(exc)
+        token_problem = any(p.startswith("TELEGRAM_BOT_TOKEN") for p in problems)
+        if (
+            require_token
+            and not token_problem
+            and (settings is None or not settings.telegram_bot_token.get_secret_value())
+        ):
+            with _reading(os.environ if environ is None else environ):
+                raw = _token_given(cls, env_path)
+            if not raw:
+                problems.insert(0, "TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
         if problems:
             raise ConfigError(problems)
+        assert settings is not None
         return settings
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments ignored; optional quotes around the value."""
-    values: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+def _token_given(cls: type[Settings], env_path: Path | None) -> bool:
+    """Whether a token was given at all (when other settings failed, the model was not built)."""
+    environ = _ENVIRON.get() or {}
+    if any(k.lower() == "telegram_bot_token" and v.strip() for k, v in environ.items()):
+        return True
+    if env_path is None:
+        return False
+    from dotenv import dotenv_values
+
+    return any(k.lower() == "telegram_bot_token" and (v or "").strip() for k, v in dotenv_values(env_path).items())
+
+
+def key_problem(text: str) -> None:
+    """Raise ValueError naming what is wrong with an encryption key (never quoting it): its encoding, its length,
+    or that it is not random."""
+    try:
+        key = parse_key(text)
+    except VaultKeyError:
+        raise ValueError(_key_encoding_problem(text)) from None
+    distinct = len(set(key))
+    if distinct < MIN_DISTINCT_KEY_BYTES:
+        raise ValueError(
+            f"is not random: its {KEY_SIZE} bytes take only {distinct} different value(s) (all zeros, or a typed "
+            'pattern?); generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+
+
+def _key_encoding_problem(text: str) -> str:
+    hint = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    if text and all(c in "0123456789abcdefABCDEF" for c in text) and len(text) % 2 == 0:
+        return (
+            f"must be {KEY_SIZE} bytes: {len(text)} hex characters are {len(text) // 2} bytes, not {KEY_SIZE}; {hint}"
+        )
+    padded = text + "=" * (-len(text) % 4)
+    for altchars in (None, b"-_"):
+        try:
+            raw = base64.b64decode(padded, altchars=altchars, validate=True)
+        except (binascii.Error, ValueError):
             continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
+        return f"must be {KEY_SIZE} bytes: this base64 value decodes to {len(raw)} bytes; {hint}"
+    return (
+        f"must be {KEY_SIZE} random bytes as base64 (standard or URL-safe) or as {2 * KEY_SIZE} hex characters; "
+        f"the value given ({len(text)} characters) is neither; {hint}"
+    )
+
+
+def problems_of(error: ValidationError) -> list[str]:
+    """One line per setting, named by its environment variable; secret values are never shown."""
+    lines: dict[str, str] = {}
+    for item in error.errors(include_input=True, include_url=False):
+        name = str(item["loc"][0]) if item.get("loc") else "?"
+        if name in lines:
+            continue
+        if item["type"] == "value_error":
+            what = str(item.get("ctx", {}).get("error", item["msg"]))
+        else:
+            what = _EXPECTED.get(name, str(item["msg"]).lower())
+            given = item.get("input")
+            if name not in SECRET_SETTINGS and isinstance(given, str | int):
+                what += f" (got {_short(given)})"
+        lines[name] = f"{name.upper()} {what}"
+    return list(lines.values())

@@ -1,4 +1,9 @@
-"""Running the bot: long polling (default) or a webhook, with a clean stop on SIGINT/SIGTERM."""
+"""Running the bot in production: long polling (default) or a webhook, with a clean stop on SIGINT/SIGTERM.
+
+The start and stop themselves are `bot.lifecycle.running`, shared with the demo, the tests and the benchmarks;
+what is added here is production's: the sandbox exchanges when EXCHANGE_SANDBOX is on, the signals, keeping every
+exchange's markets warm, and the plain-text status for `python -m bot status`.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ import logging
 import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
-from telegram.error import InvalidToken, NetworkError
-
-from bot.app import _post_init, build_application, open_services
+from bot.app import local_request
 from bot.config import Settings
 from bot.exchanges.catalog import CATALOG, CheckStyle, cex_ids
 from bot.exchanges.factory import ClientFactory
+from bot.lifecycle import Polling, StartError, Webhook, running
+from bot.status_page import StatusPage
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -26,75 +34,56 @@ def run_bot(settings: Settings) -> int:
         return 0
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
-    """Start the bot and run until `stop` is set (or a signal arrives)."""
-    overrides = None
-    world = None
-    if settings.exchange_sandbox:
-        from bot.sandbox.world import SandboxWorld
+def updates_for(settings: Settings) -> Polling | Webhook:
+    """A webhook when WEBHOOK_URL is set, else long polling."""
+    if not settings.webhook_url:
+        return Polling()
+    secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
+    return Webhook(
+        url=settings.webhook_url,
+        secret_token=secret or secrets.token_urlsafe(32),
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+    )
 
-        world = SandboxWorld()
-        overrides = await world.start()
+
+@asynccontextmanager
+async def _exchanges(settings: Settings) -> AsyncIterator[Mapping[str, str] | None]:
+    """The simulated exchanges' addresses when EXCHANGE_SANDBOX is on (else None: the real ones)."""
+    if not settings.exchange_sandbox:
+        yield None
+        return
+    from bot.sandbox.world import SandboxWorld
+
+    async with SandboxWorld() as world:
         log.info("EXCHANGE_SANDBOX is on: every exchange is simulated on 127.0.0.1")
-    services = await open_services(settings, url_overrides=overrides)
-    app = build_application(settings, services)
+        yield world.url_overrides
+
+
+async def serve(
+    settings: Settings, *, stop: asyncio.Event | None = None, url_overrides: Mapping[str, str] | None = None
+) -> int:
+    """Start the bot and run until `stop` is set (or a signal arrives); the exit code."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    try:
+    async with _exchanges(settings) as sandbox:
         try:
-            await app.initialize()
-        except (InvalidToken, NetworkError) as exc:
-            # a failed initialize leaves the HTTP clients open, and shutdown() won't close them
-            for request in {id(r): r for r in app.bot._request}.values():
-                with contextlib.suppress(Exception):
-                    await request.shutdown()
-            if isinstance(exc, InvalidToken):
-                print("The Bot API refused TELEGRAM_BOT_TOKEN: check the token from @BotFather.", file=sys.stderr)
-                return 2
-            print(
-                f"Could not reach the Bot API at {settings.telegram_api_base_url}: {type(exc).__name__}",
-                file=sys.stderr,
-            )
-            return 3
-        await _post_init(app)
-        await app.start()
-        assert app.updater is not None
-        if settings.webhook_url:
-            token = settings.webhook_secret_token or secrets.token_urlsafe(32)
-            await app.updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path="telegram",
-                webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-                secret_token=token,
-                drop_pending_updates=False,
-            )
-            log.info("webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port)
-        else:
-            await app.updater.start_polling(
-                poll_interval=0.0,
-                timeout=10,
-                allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
-            )
-            log.info("polling for updates")
-        warm = asyncio.create_task(_keep_markets_warm(services.factory), name="markets")
-        await stop.wait()
-        log.info("stopping")
-        warm.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await warm
-        await app.updater.stop()
-        await app.stop()
-        return 0
-    finally:
-        with contextlib.suppress(Exception):
-            await app.shutdown()
-        await services.close()
-        if world is not None:
-            await world.stop()
+            async with running(settings, updates=updates_for(settings), url_overrides=url_overrides or sandbox) as bot:
+                warm = asyncio.create_task(_keep_markets_warm(bot.services.factory), name="markets")
+                try:
+                    await stop.wait()
+                    log.info("stopping")
+                finally:
+                    warm.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await warm
+        except StartError as exc:
+            print(exc, file=sys.stderr)
+            return exc.exit_code
+    return 0
 
 
 async def _keep_markets_warm(factory: ClientFactory) -> None:
@@ -113,10 +102,32 @@ async def _keep_markets_warm(factory: ClientFactory) -> None:
         await asyncio.sleep(max(60.0, factory.markets_ttl - 600))
 
 
+async def collect_status(settings: Settings, *, self_only: bool = False) -> tuple[str, bool]:
+    """`python -m bot status [--self]`: the same checks as /status (getMe only when a token is set)."""
+    from telegram import Bot
+
+    db = await Database.open(settings.database_path)
+    bot = None
+    try:
+        get_me = None
+        token = settings.telegram_bot_token.get_secret_value()
+        if token:
+            bot = Bot(token, base_url=settings.telegram_api_base_url, request=local_request())
+            await bot.initialize()
+            get_me = bot.get_me
+        page = StatusPage(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)
+        try:
+            return await page.text(detailed=True), await page.healthy()
+        finally:
+            await page.close()
+    finally:
+        if bot is not None:
+            await bot.shutdown()
+        await db.close()
+
+
 async def print_status(settings: Settings, *, self_only: bool = False) -> int:
     """`python -m bot status`: the same checks as /status, printed."""
-    from bot.status import collect_status
-
     text, healthy = await collect_status(settings, self_only=self_only)
     print(text)
     return 0 if healthy else 1

@@ -9,7 +9,6 @@ right now, without any caller having to remember it.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import re
@@ -226,11 +225,6 @@ def fingerprint(api_key: str) -> str:
         return "—"
     n = 4 if len(key) >= 16 else max(1, len(key) // 4)
     return f"{key[:n]}…{key[-n:]}"
-
-
-def key_hash(api_key: str) -> str:
-    """A stable, non-reversible id for an API key (what HuFi logs as apiKeyHash), shortened."""
-    return hashlib.sha256(api_key.strip().encode()).hexdigest()[:16]
 
 
 def b64_looks_valid(value: str) -> bool:

@@ -1,4 +1,20 @@
-"""Telegram adapters only: parse the update, call a service, render. Registered from `bot.app` alone."""
+"""Telegram adapters only: parse the update, call a service, render a view. Registered from `bot.app` alone.
+
+Handlers import `bot.services` (for `services_of`) and the core, never `bot.app`; they construct nothing and
+never ask whether a service exists. Who may do what is a decorator from `handlers.policy` (`not_banned`,
+`with_support`, `staff_only`, `for_user`), decided once per update. Words live in `handlers.texts`, layouts in
+`handlers.render` (the chat) and `handlers.card` (the support card); callback data is built and matched strictly
+in `handlers.callbacks`.
+
+Adding a handler:
+1. write `async def my_command(update, context)` in the module of its chat (private.py, support.py, status.py, or a
+   new one): `services = services_of(context)`, call the service, render with `handlers.render`/`handlers.texts`;
+2. add the decorators it needs (`@not_banned` for anything a user starts; `@with_support(when_off=...)` to get the
+   `Support`; staff actions take a `StaffRequest` and get `@staff_only()`);
+3. for a button, add its data builder and strict pattern to `handlers.callbacks` (and the pattern to PATTERNS, so the
+   forged-data test covers it), and register `CallbackQueryHandler(my_handler, pattern=callbacks.MY_PATTERN)`;
+4. list the handler in its module's `*_handlers()` function; `register_all` puts each list in its group.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +28,7 @@ from handlers.private import key_flow, private_handlers
 from handlers.status import status_handlers
 from handlers.support import support_chat_handlers, support_handlers
 
+#: Handler groups: the secret guard first, then the support chat, then everything else (fallbacks last).
 GUARD_GROUP, SUPPORT_CHAT_GROUP, MAIN_GROUP = -2, -1, 0
 
 
@@ -20,8 +37,8 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     last in the main group; the secret guard runs before everything in its own group."""
     main = private_handlers()
     flow = next(h for h in main if h.__class__.__name__ == "ConversationHandler")
-    app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
+    app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers([*main, *status_handlers(), *support_handlers(), *fallback_handlers()], group=MAIN_GROUP)
     app.add_error_handler(on_error)
 

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.app import services_of
+from bot.services import services_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)

@@ -55,7 +55,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def fallback_handlers() -> list[Any]:
-    """Handlers for the last group: private-chat leftovers and stale buttons."""
+    """The last handlers of the main group: private-chat leftovers and stale buttons."""
 
     private_new = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     return [

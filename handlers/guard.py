@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def guard_handlers(flow: BaseHandler[Any, Any, Any]) -> list[BaseHandler[Any, Any, Any]]:
-    """Handlers for group -1. `flow` is the key-flow ConversationHandler, asked whether it takes the update."""
+    """Handlers for the guard's group (it runs before every other). `flow` is the key-flow ConversationHandler,
+    asked whether it takes the update."""
 
     async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -18,14 +18,17 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.app import Services, services_of
 from bot.checks import RateLimited
 from bot.diagnosis.model import CampaignType, Cause
 from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
 from bot.secret_scan import single_value, split_pair
+from bot.services import Services, services_of
+from bot.verdict import verdict_view
+from handlers import callbacks
 from handlers.common import LiveMessage, delete_secret_message, safe_edit, safe_send
+from handlers.policy import not_banned
 from handlers.render import (
     campaign_keyboard,
     esc,
@@ -51,7 +54,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services_of(context).users.upsert(user.id, user.first_name, user.username, user.language_code)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data="check")]])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
     await update.effective_chat.send_message(t("welcome", name=esc(user.first_name)), reply_markup=keyboard)
 
 
@@ -61,7 +64,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     minutes = services.settings.key_retention_minutes
     assert update.effective_chat is not None
     text = t("help", minutes=minutes) if minutes else t("help_no_keep")
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data="check")]])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
     await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
@@ -82,22 +85,17 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # -- the key flow --------------------------------------------------------------------------------------------------
-async def _admit(update: Update, services: Services) -> bool:
-    user = update.effective_user
-    assert user is not None and update.effective_chat is not None
-    if await services.bans.is_banned(user.id):
-        await update.effective_chat.send_message(t("banned", contact=services.settings.support_contact))
-        return False
+async def _admit(chat: Any, services: Services, user_id: int) -> bool:
+    """Whether the user may start a check now; if not, tell them when they can."""
     try:
-        await services.check_service.admit(user.id)
+        await services.checks.admit(user_id)
     except RateLimited as limited:
-        await update.effective_chat.send_message(
-            t("rate_limited", limit=services.check_service.checks_per_hour, minutes=limited.minutes)
-        )
+        await chat.send_message(t("rate_limited", limit=services.checks.checks_per_hour, minutes=limited.minutes))
         return False
     return True
 
 
+@not_banned
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """/check or the "Check a key" button: pick the exchange."""
     services = services_of(context)
@@ -106,28 +104,19 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
-    if not await _admit(update, services):
+    if not await _admit(update.effective_chat, services, user.id):
         return END
     await services.drafts.wipe(user.id)
-    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(_enabled(services)))
+    enabled = services.status_page.enabled_exchanges()
+    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
     return EXCHANGE
-
-
-def _enabled(services: Services) -> set[str] | None:
-    """Exchanges HuFi has enabled, when its launcher's list has been read (else None: no marks)."""
-    status = services.extras.get("status")
-    directory = status.health.directory if status is not None else None
-    if directory is None or directory.source != "launcher":
-        return None
-    return {eid for eid in CATALOG if directory.is_enabled(eid)}
 
 
 async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and context.match is not None and update.effective_user is not None
     await query.answer()
-    exchange_id = query.data.partition(":")[2]
-    spec = CATALOG.get(exchange_id)
+    spec = CATALOG.get(context.match.group(1))
     if spec is None:
         await safe_edit(query.message, t("stale_button"))  # type: ignore[arg-type]
         return END
@@ -141,14 +130,14 @@ async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and context.match is not None and update.effective_user is not None
     await query.answer()
     services = services_of(context)
     draft = await services.drafts.get(update.effective_user.id)
     if draft is None:
         await safe_edit(query.message, t("draft_lost"))  # type: ignore[arg-type]
         return END
-    value = query.data.partition(":")[2]
+    value = context.match.group(1)
     campaign = value if value in CampaignType.__members__ else None
     await _save_draft(services, update.effective_user.id, draft.exchange_id, campaign, Credentials("", ""))
     name = CATALOG[draft.exchange_id].display_name
@@ -156,17 +145,18 @@ async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return KEY
 
 
+@not_banned
 async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """The "Use another key" button: same exchange, ask for the key again."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and context.match is not None and update.effective_user is not None
     await query.answer()
     services = services_of(context)
-    spec = CATALOG.get(query.data.partition(":")[2])
+    spec = CATALOG.get(context.match.group(1))
     if spec is None or not spec.needs_key:
         await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
         return END
-    if not await _admit(update, services):
+    if not await _admit(update.effective_chat, services, update.effective_user.id):
         return END
     await services.vault.wipe(update.effective_user.id, spec.id)
     await _save_draft(services, update.effective_user.id, spec.id, None, Credentials("", ""))
@@ -277,12 +267,7 @@ async def run_check(
     """Run the check with a live progress message, then send the verdict with its first step."""
     services = services_of(context)
     spec = get_spec(exchange_id)
-    try:
-        await services.check_service.admit(user_id)
-    except RateLimited as limited:
-        await chat.send_message(
-            t("rate_limited", limit=services.check_service.checks_per_hour, minutes=limited.minutes)
-        )
+    if not await _admit(chat, services, user_id):
         return
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
@@ -297,7 +282,7 @@ async def run_check(
         live.show(progress_text(placeholder, spec.display_name, t("queued", position=position)))
 
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
-    result = await services.check_service.run(
+    result = await services.checks.run(
         user_id, exchange_id, creds, campaign_type=campaign_type, on_progress=on_progress, on_queued=on_queued
     )
     report = result.report
@@ -311,52 +296,59 @@ async def run_check(
 
 async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:
     minutes = services.settings.key_retention_minutes if kept else 0
-    status = services.extras.get("status")
-    down_note = await status.down_note(report) if status is not None else None
-    text, total = verdict_text(
-        report, outbound_ips=services.settings.hufi_outbound_ips, kept_minutes=minutes, down_note=down_note
-    )
-    keyboard = result_keyboard(check_id, step=0, total=total, ok=report.ok, exchange=report.exchange_id)
-    markup = InlineKeyboardMarkup(question_keyboard(report, check_id) + list(keyboard.inline_keyboard))
+    down_note = await services.status_page.down_note(report)
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips)
+    text = verdict_text(view, kept_minutes=minutes, down_note=down_note)
+    keyboard = result_keyboard(check_id, view)
+    markup = InlineKeyboardMarkup(question_keyboard(view, check_id) + list(keyboard.inline_keyboard))
     await safe_send(chat.send_message, text, reply_markup=markup, protect_content=True)
 
 
 async def _own_check(update: Update, context: Any, check_id: int) -> KeyCheckReport | None:
     services = services_of(context)
-    record = await services.checks.get(check_id)
+    record = await services.check_history.get(check_id)
     user = update.effective_user
     if record is None or user is None or record.user_id != user.id:
         return None
     return record.to_report()
 
 
-async def show_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """ "Next step" and the answers to a narrowing-down question: edit the verdict in place."""
+async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "Next step": edit the verdict in place to show the next step."""
+    assert context.match is not None
+    await _show(update, context, int(context.match.group(1)), step=int(context.match.group(2)))
+
+
+async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An answer to the narrowing-down question: edit the verdict in place for the chosen cause."""
+    assert context.match is not None
+    value = context.match.group(2)
+    chosen = Cause(value) if value in Cause._value2member_map_ else None
+    await _show(update, context, int(context.match.group(1)), chosen=chosen)
+
+
+async def _show(update: Update, context: Any, check_id: int, *, step: int = 0, chosen: Cause | None = None) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
-    kind, _, rest = query.data.partition(":")
-    check_text, _, arg = rest.partition(":")
-    report = await _own_check(update, context, int(check_text)) if check_text.isdigit() else None
+    report = await _own_check(update, context, check_id)
     if report is None:
         await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
         return
     services = services_of(context)
-    chosen = Cause(arg) if kind == "ans" and arg in Cause._value2member_map_ else None
-    step = int(arg) if kind == "step" and arg.isdigit() else 0
-    text, total = verdict_text(report, step=step, chosen=chosen, outbound_ips=services.settings.hufi_outbound_ips)
-    keyboard = result_keyboard(int(check_text), step=step, total=total, ok=report.ok, exchange=report.exchange_id)
-    await safe_edit(query.message, text, reply_markup=keyboard)  # type: ignore[arg-type]
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, chosen=chosen)
+    text = verdict_text(view, step=step)
+    await safe_edit(query.message, text, reply_markup=result_keyboard(check_id, view, step=step))  # type: ignore[arg-type]
 
 
+@not_banned
 async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "Done, check again": re-run the check with the kept key."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and context.match is not None and update.effective_user is not None
     await query.answer()
     services = services_of(context)
-    check_text = query.data.partition(":")[2]
-    report = await _own_check(update, context, int(check_text)) if check_text.isdigit() else None
+    report = await _own_check(update, context, int(context.match.group(1)))
     chat = query.message.chat  # type: ignore[union-attr]
     if report is None:
         await safe_send(chat.send_message, t("stale_button"))
@@ -364,7 +356,7 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     stored = await services.vault.get(update.effective_user.id, report.exchange_id)
     if stored is None:
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("btn_another"), callback_data=f"another:{report.exchange_id}")]]
+            [[InlineKeyboardButton(t("btn_another"), callback_data=callbacks.another_key(report.exchange_id))]]
         )
         minutes = services.settings.key_retention_minutes
         await safe_send(chat.send_message, t("no_stored_key", minutes=minutes), reply_markup=keyboard)
@@ -387,12 +379,12 @@ def key_flow() -> ConversationHandler[Any]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("check", begin, filters=PRIVATE),
-                CallbackQueryHandler(begin, pattern=r"^check$"),
-                CallbackQueryHandler(use_another_key, pattern=r"^another:"),
+                CallbackQueryHandler(begin, pattern=callbacks.START_CHECK),
+                CallbackQueryHandler(use_another_key, pattern=callbacks.ANOTHER_KEY),
             ],
             states={
-                EXCHANGE: [CallbackQueryHandler(picked_exchange, pattern=r"^ex:")],
-                CAMPAIGN: [CallbackQueryHandler(picked_campaign, pattern=r"^ct:")],
+                EXCHANGE: [CallbackQueryHandler(picked_exchange, pattern=callbacks.PICK_EXCHANGE)],
+                CAMPAIGN: [CallbackQueryHandler(picked_campaign, pattern=callbacks.PICK_CAMPAIGN)],
                 KEY: [MessageHandler(ANSWER, got_key)],
                 SECRET: [MessageHandler(ANSWER, got_secret)],
                 EXTRA: [MessageHandler(ANSWER, got_extra)],
@@ -400,8 +392,8 @@ def key_flow() -> ConversationHandler[Any]:
             fallbacks=[
                 CommandHandler("cancel", cancel),
                 CommandHandler("check", begin, filters=PRIVATE),
-                CallbackQueryHandler(begin, pattern=r"^check$"),
-                CallbackQueryHandler(use_another_key, pattern=r"^another:"),
+                CallbackQueryHandler(begin, pattern=callbacks.START_CHECK),
+                CallbackQueryHandler(use_another_key, pattern=callbacks.ANOTHER_KEY),
             ],
             name="key_flow",
             persistent=True,
@@ -417,8 +409,9 @@ def private_handlers() -> list[Any]:
         CommandHandler("help", help_command, filters=PRIVATE),
         CommandHandler("forget", forget, filters=PRIVATE),
         CommandHandler("cancel", cancel_outside, filters=PRIVATE),
-        CallbackQueryHandler(forget, pattern=r"^forget$"),
-        CallbackQueryHandler(show_step, pattern=r"^(step|ans):"),
-        CallbackQueryHandler(check_again, pattern=r"^again:"),
-        CallbackQueryHandler(noop, pattern=r"^noop$"),
+        CallbackQueryHandler(forget, pattern=callbacks.FORGET_KEY),
+        CallbackQueryHandler(next_step, pattern=callbacks.NEXT_STEP),
+        CallbackQueryHandler(answered, pattern=callbacks.ANSWER),
+        CallbackQueryHandler(check_again, pattern=callbacks.CHECK_AGAIN),
+        CallbackQueryHandler(noop, pattern=callbacks.NOTHING),
     ]

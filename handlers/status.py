@@ -1,4 +1,4 @@
-"""/status: a traffic-light summary for everyone, details for staff."""
+"""/status: a traffic-light summary for everyone, details for staff (by the one staff rule)."""
 
 from __future__ import annotations
 
@@ -7,48 +7,36 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.app import Services, services_of
+from bot.services import Services, services_of
+from handlers.policy import is_staff
 from handlers.render import esc
-from storage.outbox import OutboxRepository
-from storage.support import TicketRepository
-
-
-def is_staff(services: Services, user_id: int, chat_id: int) -> bool:
-    settings = services.settings
-    return user_id in settings.staff_user_ids or (
-        settings.support_chat_id is not None and chat_id == settings.support_chat_id
-    )
 
 
 async def staff_facts(services: Services) -> dict[str, str]:
-    facts = {
-        "active vault entries": str(await services.vault.count_active()),
-        "open tickets": str(await TicketRepository(services.db).count_open()),
-        "outbox backlog": str(await OutboxRepository(services.db).count("pending")),
-        "checks running": f"{services.check_service.running} (queue {services.check_service.queue_length})",
-    }
-    problems = services.extras.get("support_chat_problems")
-    if problems is not None:
-        facts["support chat"] = "; ".join(problems) if problems else "ok"
+    """The bot's own numbers, for staff."""
+    facts = {"active vault entries": str(await services.vault.count_active())}
+    support = services.support
+    if support is not None:
+        facts["open tickets"] = str(await support.desk.count_open())
+        facts["outbox backlog"] = str(await support.desk.outbox.count())
+    facts["checks running"] = f"{services.checks.running} (queue {services.checks.queue_length})"
+    if support is not None and support.chat_problems is not None:
+        facts["support chat"] = "; ".join(support.chat_problems) if support.chat_problems else "ok"
     return facts
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Everyone gets the summary; staff (support chat or STAFF_USER_IDS) get latencies, errors and bot facts."""
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Everyone gets the summary; staff get latencies, errors and the bot's own numbers."""
     services = services_of(context)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    service = services.extras.get("status")
-    if service is None:
-        await chat.send_message("Status checks are starting; try again in a moment.")
-        return
     await chat.send_chat_action("typing")
-    detailed = is_staff(services, user.id, chat.id)
+    detailed = await is_staff(services, user)
     extra = await staff_facts(services) if detailed else None
-    text = await service.text(detailed=detailed, extra=extra)
+    text = await services.status_page.text(detailed=detailed, extra=extra)
     thread = update.effective_message.message_thread_id if update.effective_message else None
     await chat.send_message(esc(text), message_thread_id=thread)
 
 
 def status_handlers() -> list[Any]:
-    return [CommandHandler("status", status)]
+    return [CommandHandler("status", status_command)]

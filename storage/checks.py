@@ -88,11 +88,9 @@ def assert_no_secrets(text: str, forbidden: Iterable[str | None]) -> None:
 
 
 def report_cause(report: KeyCheckReport) -> Cause | None:
-    """The cause to index a check by: the report's verdict, else the precheck's, else OK for a clean report."""
-    if report.diagnosis is not None:
-        return report.diagnosis.cause
-    if report.precheck is not None:
-        return report.precheck.cause
+    """The cause to index a check by: the report's verdict, else OK for a clean report."""
+    if report.verdict is not None:
+        return report.verdict.cause
     return Cause.OK if report.ok else None
 
 

@@ -93,13 +93,6 @@ class SqliteConversationPersistence(BasePersistence[dict[Any, Any], dict[Any, An
             (name, key_json, state_json, time.time()),
         )
 
-    async def drop_conversations(self, name: str | None = None) -> int:
-        """Forget stored states (of one handler, or all); not part of PTB's interface."""
-        db = await self._database()
-        if name is None:
-            return await db.execute("DELETE FROM conversations")
-        return await db.execute("DELETE FROM conversations WHERE name = ?", (name,))
-
     async def flush(self) -> None:
         """Close the database if this persistence opened it; states are already written."""
         if self._owns_db and self._db is not None:

@@ -6,29 +6,31 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Services, build_application, open_services
 from bot.config import Settings
+from bot.lifecycle import Polling
+from bot.lifecycle import running as running_bot
 from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
 from bot.sandbox.world import SandboxWorld
-from tests.telegram_harness import running_app
+from bot.services import Services
+from tests.telegram_harness import forward_errors
 
 TEST_KEY = "dGVzdC1rZXktZm9yLXRoZS12YXVsdC0zMi1ieXRlcyE="  # base64 of 32 bytes, tests only
 
 
 def settings_for(api: TelegramEmulator, db_path: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        database_path=db_path,
-        bot_encryption_key=TEST_KEY,
-    )
-    return replace(base, **overrides)
+    base: dict[str, Any] = {
+        "telegram_bot_token": api.token,
+        "telegram_api_base_url": api.base_url,
+        "database_path": db_path,
+        "bot_encryption_key": TEST_KEY,
+    }
+    return Settings(**{**base, **overrides})
 
 
 @dataclass
@@ -90,13 +92,12 @@ async def running(
     """
     config = settings_for(api, db_path, **settings)
     clock = (lambda: clock_hook[0]) if clock_hook is not None else time.time
-    services = await open_services(config, url_overrides=world.url_overrides, clock=clock)
-    app = build_application(config, services, rate_limiter=False)
-    try:
-        async with running_app(api, app, allowed_updates=["message", "edited_message", "callback_query"]):
-            yield BotEnv(api, world, hufi, config, services, app)
-    finally:
-        await services.close()
+    updates = Polling(timeout=1.0, allowed_updates=["message", "edited_message", "callback_query"])
+    async with running_bot(
+        config, updates=updates, url_overrides=world.url_overrides, clock=clock, rate_limiter=False
+    ) as bot:
+        forward_errors(api, bot.app)
+        yield BotEnv(api, world, hufi, config, bot.services, bot.app)
 
 
 def free_port() -> int:

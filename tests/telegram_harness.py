@@ -16,14 +16,13 @@ Usage in a test module::
             reply = await api.next_action("sendMessage")
 
 ``running_app(api, app=None, ...)`` builds an Application with ``configure(api, ApplicationBuilder())`` unless
-given one (e.g. the project's own ``build_application(...)`` pointed at ``api.base_url``), adds ``handlers``,
-registers an error handler that forwards handler exceptions to ``api.push_error`` (so ``next_action`` raises
-them at once instead of timing out), then runs it as ``run_polling`` would: ``initialize``, ``post_init``,
-``start``, ``updater.start_polling(poll_interval=0, timeout=1, allowed_updates=...)`` (default None: Telegram's
-default set, without ``chat_member`` updates, as a bare ``run_polling()``); on exit ``updater.stop``, ``stop``,
-``post_stop``, ``shutdown``, ``post_shutdown``. Stop the emulator after the app (the fixture above does).
-Both HTTP clients are the bot's own (``bot.app.local_request``), which ignore proxy variables, so they
-can't divert calls to 127.0.0.1.
+given one, adds ``handlers``, registers an error handler that forwards handler exceptions to ``api.push_error``
+(so ``next_action`` raises them at once instead of timing out), then runs it with the project's one lifecycle
+(``bot.lifecycle.serving``: what ``run_polling`` does) with ``Polling(timeout=poll_timeout, allowed_updates=...)``
+(default None: Telegram's default set, without ``chat_member`` updates, as a bare ``run_polling()``). Stop the
+emulator after the app (the fixture above does). Both HTTP clients are the bot's own (``bot.app.local_request``),
+which ignore proxy variables, so they can't divert calls to 127.0.0.1. The whole bot runs through
+``tests.bot_harness`` instead (``bot.lifecycle.running``).
 """
 
 from __future__ import annotations
@@ -35,9 +34,10 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes
 
 from bot.app import local_request
+from bot.lifecycle import Polling, serving
 from bot.sandbox.telegram_api import TelegramEmulator
 
-__all__ = ["configure", "local_request", "running_app"]
+__all__ = ["configure", "forward_errors", "local_request", "running_app"]
 
 
 def configure(api: TelegramEmulator, builder: ApplicationBuilder, token: str | None = None) -> ApplicationBuilder:
@@ -49,6 +49,16 @@ def configure(api: TelegramEmulator, builder: ApplicationBuilder, token: str | N
         .request(local_request())
         .get_updates_request(local_request())
     )
+
+
+def forward_errors(api: TelegramEmulator, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Forward every handler exception to the emulator, where ``next_action`` raises it."""
+
+    async def push_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            api.push_error(context.error)
+
+    app.add_error_handler(push_error)
 
 
 @asynccontextmanager
@@ -66,31 +76,6 @@ async def running_app(
     for handler in handlers:
         app.add_handler(handler)
     if errors_to_api:
-
-        async def push_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-            if context.error is not None:
-                api.push_error(context.error)
-
-        app.add_error_handler(push_error)
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        try:
-            assert app.updater is not None, "running_app needs an Application with an Updater"
-            await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates)
-            try:
-                yield app
-            finally:
-                if app.updater.running:
-                    await app.updater.stop()
-        finally:
-            if app.running:
-                await app.stop()
-                if app.post_stop:
-                    await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        forward_errors(api, app)
+    async with serving(app, Polling(timeout=poll_timeout, allowed_updates=allowed_updates)):
+        yield app

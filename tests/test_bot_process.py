@@ -29,7 +29,7 @@ async def test_a_handler_error_is_logged_redacted_and_the_user_gets_a_short_answ
         async def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError(f"database exploded while holding {planted}")
 
-        env.services.check_service.run = broken  # type: ignore[method-assign]
+        env.services.checks.run = broken  # type: ignore[method-assign]
         env.api.send_text("/check")
         picker = await env.wait_text("Which exchange")
         env.api.press_button(picker.message, "ex:mexc")

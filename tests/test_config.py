@@ -1,10 +1,15 @@
-"""Settings: defaults, .env files, one clear line per problem, secrets never echoed."""
+"""Settings: defaults, .env files, one clear line per problem (the encryption key too), secrets never echoed."""
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.config import ConfigError, Settings
 
@@ -55,7 +60,7 @@ def test_every_problem_is_reported_at_once_without_echoing_secrets() -> None:
 def test_missing_token_is_required_only_for_running() -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
         Settings.from_env({}, env_file=None)
-    assert Settings.from_env({}, env_file=None, require_token=False).telegram_bot_token == ""
+    assert Settings.from_env({}, env_file=None, require_token=False).telegram_bot_token.get_secret_value() == ""
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -64,7 +69,7 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         f"# comment\nTELEGRAM_BOT_TOKEN='{TOKEN}'\nexport CHECKS_PER_HOUR=3\nSTAFF_USER_IDS=1, 2\n", "utf-8"
     )
     s = Settings.from_env({"CHECKS_PER_HOUR": "4"}, env_file=env_file)
-    assert s.telegram_bot_token == TOKEN
+    assert s.telegram_bot_token.get_secret_value() == TOKEN
     assert s.checks_per_hour == 4
     assert s.staff_user_ids == frozenset({1, 2})
 
@@ -75,3 +80,71 @@ def test_outbound_ips_and_flags_are_normalised() -> None:
         env_file=None,
     )
     assert s.hufi_outbound_ips == ("1.2.3.4", "10.0.0.0/24") and s.exchange_sandbox
+
+
+ZEROS_B64 = base64.b64encode(bytes(32)).decode()
+GOOD_KEY = base64.urlsafe_b64encode(bytes(range(100, 132))).decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (ZEROS_B64, "is not random"),
+        ("00" * 32, "is not random"),
+        ("ab" * 32, "is not random"),
+        (base64.b64encode(b"x" * 16).decode(), "decodes to 16 bytes"),
+        ("0f" * 31, "62 hex characters are 31 bytes"),
+        ("not a key at all!", "is neither"),
+    ],
+)
+def test_the_encryption_key_is_checked_with_the_rest(value: str, says: str) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_ENCRYPTION_KEY": value, "LOG_LEVEL": "LOUD"}
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env, env_file=None)
+    problems = caught.value.problems
+    assert len(problems) == 2 and any(p.startswith("LOG_LEVEL") for p in problems)
+    key = next(p for p in problems if p.startswith("BOT_ENCRYPTION_KEY"))
+    assert says in key and "\n" not in key
+    assert value not in str(caught.value)
+
+
+def test_good_encryption_keys_in_either_encoding() -> None:
+    for value in (GOOD_KEY, GOOD_KEY.rstrip("="), bytes(range(7, 39)).hex()):
+        s = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_ENCRYPTION_KEY": value}, env_file=None)
+        assert s.bot_encryption_key is not None and s.bot_encryption_key.get_secret_value() == value
+        assert value not in repr(s)
+
+
+def test_settings_built_in_code_are_validated_but_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORT_CHAT_ID", "-1001")
+    assert Settings().support_chat_id is None
+    assert Settings.from_env(env_file=None, require_token=False).support_chat_id == -1001
+    with pytest.raises(ValidationError):
+        Settings(bot_encryption_key=ZEROS_B64)
+    with pytest.raises(ValidationError):
+        Settings(key_retention_minutes=31)
+
+
+def test_a_bad_key_stops_the_bot_before_any_file_is_made(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "DATABASE_"))},
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "BOT_ENCRYPTION_KEY": ZEROS_B64,
+        "DATABASE_PATH": str(data / "bot.sqlite3"),
+        "CHECKS_PER_HOUR": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert [line.split()[1] for line in lines] == ["BOT_ENCRYPTION_KEY", "CHECKS_PER_HOUR"]
+    assert "Traceback" not in result.stderr and ZEROS_B64 not in result.stderr and TOKEN not in result.stderr
+    assert not data.exists()  # neither the database nor the folder for it

@@ -16,14 +16,43 @@ async def test_status_for_a_user_is_a_short_traffic_light_summary(tmp_path: Path
         assert "uptime" not in reply.text and " ms" not in reply.text
 
 
+SUPPORT = -1001234567890
+DETAILS = ("version", "uptime", "active vault entries", "open tickets", "outbox backlog", " ms")
+
+
 async def test_status_for_staff_has_details_and_bot_facts(tmp_path: Path) -> None:
     default_user_id = 100_000_001  # the emulator's first user
-    async with bot_env(tmp_path, staff_user_ids=frozenset({default_user_id})) as env:
+    async with bot_env(tmp_path, support_chat_id=SUPPORT, staff_user_ids=frozenset({default_user_id})) as env:
         assert env.api.default_user.id == default_user_id
+        support = env.api.add_group("HuFi support", forum=True, chat_id=SUPPORT)
+        env.api.set_member(support, env.api.default_user, "member")
         env.api.send_text("/status")
         reply = await env.wait_text("Last check", wait=15)
-        for fact in ("version", "uptime", "active vault entries", "open tickets", "outbox backlog", " ms"):
+        for fact in DETAILS:
             assert fact in reply.text
+
+
+async def test_status_details_follow_the_one_staff_rule(tmp_path: Path) -> None:
+    """Staff: a member of the support chat, and listed in STAFF_USER_IDS when that is set (issue 14, item 6)."""
+    async with bot_env(tmp_path, support_chat_id=SUPPORT) as env:
+        api = env.api
+        support = api.add_group("HuFi support", forum=True, chat_id=SUPPORT)
+        member, outsider = api.add_user("Member"), api.add_user("Outsider")
+        api.set_member(support, member, "member")
+        api.send_text("/status", member)
+        assert "uptime" in (await env.wait_text("Last check", wait=15)).text
+        api.send_text("/status", outsider)
+        assert "uptime" not in (await env.wait_text("Last check", wait=15)).text
+    async with bot_env(tmp_path, support_chat_id=SUPPORT, staff_user_ids=frozenset({1})) as env:
+        api = env.api
+        support = api.add_group("HuFi support", forum=True, chat_id=SUPPORT)
+        member = api.add_user("Member")
+        api.set_member(support, member, "administrator")
+        api.send_text("/status", member, SUPPORT)  # in the support chat itself, but not listed
+        assert "uptime" not in (await env.wait_text("Last check", wait=15)).text
+    async with bot_env(tmp_path, staff_user_ids=frozenset({100_000_001})) as env:  # listed, but no support chat
+        env.api.send_text("/status")
+        assert "uptime" not in (await env.wait_text("Last check", wait=15)).text
 
 
 async def test_a_burst_of_status_requests_costs_one_round_of_checks(tmp_path: Path) -> None:
@@ -38,7 +67,7 @@ async def test_a_burst_of_status_requests_costs_one_round_of_checks(tmp_path: Pa
                 replies += 1
         assert env.hufi is not None
         assert env.hufi.hits.get("/health/check", 0) == 1
-        assert env.services.extras["status"].health.rounds == 1
+        assert env.services.status_page.health.rounds == 1
 
 
 async def test_hufi_database_down_shows_the_failed_dependency(tmp_path: Path) -> None:
@@ -71,7 +100,7 @@ async def test_an_exchange_hufi_switched_off_is_marked_in_the_picker(tmp_path: P
     async with bot_env(tmp_path) as env:
         assert env.hufi is not None
         env.hufi.switch_off("gate")
-        directory = env.services.extras["status"].health.directory
+        directory = env.services.status_page.health.directory
         await directory.refresh()
         env.api.send_text("/check")
         picker = await env.wait_text("Which exchange")

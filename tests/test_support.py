@@ -12,7 +12,6 @@ from typing import Any
 from bot.diagnosis.model import Permission
 from bot.sandbox.telegram_api import TelegramEmulator, User
 from bot.sandbox.world import SandboxWorld
-from handlers.support import start_support_worker
 from tests.bot_harness import BotEnv, running
 
 SUPPORT = -1001234567890
@@ -38,7 +37,6 @@ async def support_env(
         settings.setdefault("support_chat_id", SUPPORT)
         settings.setdefault("staff_user_ids", frozenset({STAFF_ID}))
         async with running(api_, world_, tmp_path / "bot.sqlite3", **settings) as env:
-            start_support_worker(env.app)
             yield env
 
 

@@ -1,11 +1,13 @@
-"""The diagnosis card staff see (bot.escalation.card_text): content, escaping, length, no secret."""
+"""The diagnosis card staff see (bot.support.card, rendered by handlers.card): content, escaping, length, no secret."""
 
 from __future__ import annotations
 
 from bot.diagnosis.model import Cause, Diagnosis, Permission
-from bot.escalation import MAX_MESSAGE_LENGTH, card_text, topic_name
 from bot.exchanges.report import KeyCheckReport, ProbeOutcome, ProbeStatus
 from bot.sandbox.telegram_model import parse_html
+from bot.support.card import SupportCard, support_card
+from bot.support.topics import topic_name
+from handlers.card import MAX_MESSAGE_LENGTH, render_card
 from storage.checks import CheckRecord
 from storage.users import UserRecord
 
@@ -31,6 +33,14 @@ def _record(detail: str = "IP [1.2.3.4] not in the ip white list", campaign: str
 
 def _user(name: str = "Alice") -> UserRecord:
     return UserRecord(42, name, "alice", "de", NOW, NOW, False)
+
+
+def card_text(**kwargs: object) -> str:
+    """Build the card as the desk does, send it through the outbox's JSON, render it as the sender does."""
+    card = support_card(**kwargs)  # type: ignore[arg-type]
+    travelled = SupportCard.model_validate_json(card.model_dump_json())
+    assert travelled == card
+    return render_card(travelled)
 
 
 def test_the_card_names_the_user_check_cause_and_steps() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from telegram import Bot
@@ -135,7 +134,7 @@ async def test_verify_support_chat_names_what_is_missing() -> None:
             problems = await verify_support_chat(bot, settings)
             assert len(problems) == 1 and "SUPPORT_CHAT_ID is not set" in problems[0]
             forum = api.add_group("Support", forum=True)
-            settings = replace(settings, support_chat_id=forum.id)
+            settings = Settings(telegram_bot_token=api.token, support_chat_id=forum.id)
             assert await verify_support_chat(bot, settings) == []
             no_rights = {"can_manage_topics": False, "can_delete_messages": False}
             api.set_bot_status(forum, "administrator", rights=no_rights)
@@ -144,5 +143,5 @@ async def test_verify_support_chat_names_what_is_missing() -> None:
             api.set_bot_status(forum, "member")
             problems = await verify_support_chat(bot, settings)
             assert len(problems) == 1 and "not an administrator" in problems[0]
-            problems = await verify_support_chat(bot, replace(settings, support_chat_id=-100999))
+            problems = await verify_support_chat(bot, Settings(telegram_bot_token=api.token, support_chat_id=-100999))
             assert len(problems) == 1 and "can't see the support chat" in problems[0]

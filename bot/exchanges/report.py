@@ -86,7 +86,8 @@ class KeyCheckReport:
     """Everything a check learned about one key on one exchange.
 
     `precheck` is set when the check stopped before any request (incomplete or malformed credentials, DEX).
-    `diagnosis` is the report-level verdict (all probes weighed together), filled by `bot.diagnosis`.
+    `diagnosis` is the report-level diagnosis (all probes weighed together), filled by `bot.diagnosis`.
+    `verdict` is what the report says, once for everyone: the pre-request problem, else the diagnosis.
     `evidence` holds redacted facts from key-info endpoints (permissions, echoed IP, nonce window...).
     """
 
@@ -118,6 +119,11 @@ class KeyCheckReport:
     def missing(self) -> list[Permission]:
         """Permissions that failed, in HuFi's enum order."""
         return [p for p in Permission if self.outcomes[p].status is ProbeStatus.FAILED]
+
+    @property
+    def verdict(self) -> Diagnosis | None:
+        """What the report says went wrong: the pre-request problem, else the diagnosis (None: nothing wrong yet)."""
+        return self.precheck or self.diagnosis
 
     @property
     def ok(self) -> bool:

@@ -1,22 +1,22 @@
 """`python -m bot demo`: the real bot, offline, in this terminal.
 
-The same Application, handlers and storage as production (a temporary database), talking to the built-in Bot
-API emulator and to simulated exchanges. You type as a Telegram user; the bot's messages appear with their
-buttons numbered; deletions are shown as they happen.
+The same Application, handlers and storage as production (a temporary database), started by the same lifecycle
+(`bot.lifecycle.running`), talking to the built-in Bot API emulator and to simulated exchanges. You type as a
+Telegram user; the bot's messages appear with their buttons numbered; deletions are shown as they happen. The
+next prompt appears once the bot has handled what you typed (and sent what it queued), never on a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.app import _post_init, build_application, open_services
 from bot.config import Settings
+from bot.lifecycle import Polling, RunningBot, running
 from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
@@ -59,6 +59,13 @@ class Demo:
         self.out = out
         self.buttons: list[tuple[dict[str, Any], str, str]] = []  # (message, label, data)
         self.user = api.default_user
+        self._last_update = 0
+
+    def new_updates(self) -> list[int]:
+        """The ids of the updates injected since the last call (still pending: the bot can't have them yet)."""
+        ids = [int(u["update_id"]) for u in self.api.pending if int(u["update_id"]) > self._last_update]
+        self._last_update = max([self._last_update, *ids])
+        return ids
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -174,33 +181,23 @@ async def run_demo(script: str | None = None) -> int:
                 hufi_recording_oracle_url=hufi.base_url,
                 hufi_campaign_launcher_url=hufi.base_url,
             )
-            services = await open_services(settings, url_overrides=world.url_overrides)
-            app = build_application(settings, services, rate_limiter=False)
             demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
             api.on_action = demo.on_action
-            await app.initialize()
-            try:
-                await _post_init(app)
-                await app.start()
-                assert app.updater is not None
-                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            updates = Polling(timeout=1.0, allowed_updates=None)
+            async with running(settings, updates=updates, url_overrides=world.url_overrides, rate_limiter=False) as bot:
                 demo.say("HuFi key-support bot: offline demo. Nothing here touches the network.\n")
                 demo.show_keys()
                 demo.say(HELP)
-                await _input_loop(demo, script)
-            finally:
-                with contextlib.suppress(Exception):
-                    if app.updater is not None and app.updater.running:
-                        await app.updater.stop()
-                    if app.running:
-                        await app.stop()
-                await app.shutdown()
-                await services.close()
+                await _input_loop(demo, bot, script)
     print("Bye.", flush=True)
     return 0
 
 
-async def _input_loop(demo: Demo, script: str | None) -> None:
+#: The longest the prompt waits for the bot's answer (it comes in milliseconds; this only guards against a bug).
+ANSWER_TIMEOUT_SECONDS = 60.0
+
+
+async def _input_loop(demo: Demo, bot: RunningBot, script: str | None) -> None:
     loop = asyncio.get_running_loop()
     lines = (await asyncio.to_thread(Path(script).read_text)).splitlines() if script else None
     while True:
@@ -216,8 +213,15 @@ async def _input_loop(demo: Demo, script: str | None) -> None:
                 break
         if not demo.handle(line):
             break
-        await asyncio.sleep(0.3 if lines is not None else 0.05)  # let the bot answer before the next prompt
-    await asyncio.sleep(0.2)
+        await _answered(demo, bot)
+
+
+async def _answered(demo: Demo, bot: RunningBot) -> None:
+    """Wait until the bot has handled what the last input caused, and sent what that queued."""
+    try:
+        await asyncio.wait_for(bot.settled(demo.new_updates()), ANSWER_TIMEOUT_SECONDS)
+    except TimeoutError:
+        demo.say("(the bot has not answered yet)")
 
 
 def _prompt() -> str:

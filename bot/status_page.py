@@ -1,4 +1,8 @@
-"""What /status and `python -m bot status` report, built on `bot.health`. Transport-free (getMe comes in)."""
+"""The status page: what /status and `python -m bot status` report, built on the checks of `bot.health`.
+
+Transport-free: the Bot API's getMe comes in as a callable. Everyone gets the summary; `detailed=True` (staff, and
+the command line) adds latencies, errors and the facts passed in.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import timedelta
 from bot import __version__
 from bot.config import Settings
 from bot.diagnosis.model import Cause
+from bot.exchanges.catalog import CATALOG
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport
 from bot.health import HealthService, build_health_service, down_verdict, format_summary, standard_checks
@@ -27,7 +32,9 @@ async def database_write(db: Database) -> None:
     await db.fetchval("SELECT COUNT(*) FROM schema_version")
 
 
-class StatusService:
+class StatusPage:
+    """The health of HuFi, the exchanges, Telegram and the database, as text, cached by `bot.health`."""
+
     def __init__(
         self,
         settings: Settings,
@@ -65,38 +72,24 @@ class StatusService:
     async def healthy(self) -> bool:
         return (await self.health.snapshot()).healthy
 
+    def enabled_exchanges(self) -> set[str] | None:
+        """Exchanges HuFi has enabled, once its launcher's list has been read (else None: nothing is known)."""
+        directory = self.health.directory
+        if directory is None or directory.source != "launcher":
+            return None
+        return {eid for eid in CATALOG if directory.is_enabled(eid)}
+
+    async def refresh_exchange_list(self) -> None:
+        """Read HuFi's list of enabled exchanges now (at start), if this page has one."""
+        if self.health.directory is not None:
+            await self.health.directory.ensure_fresh()
+
     async def down_note(self, report: KeyCheckReport) -> str | None:
         """When the verdict looks like an outage and /status agrees, say so instead of blaming the key."""
-        verdict = report.precheck or report.diagnosis
+        verdict = report.verdict
         if report.ok or verdict is None or verdict.cause not in OUTAGE_CAUSES:
             return None
         return down_verdict(report.exchange_id, await self.health.snapshot(), self.health.directory)
 
     async def close(self) -> None:
         await self.health.close()
-
-
-async def collect_status(settings: Settings, *, self_only: bool = False) -> tuple[str, bool]:
-    """`python -m bot status [--self]`: the same checks as /status (getMe only when a token is set)."""
-    from telegram import Bot
-
-    db = await Database.open(settings.database_path)
-    bot = None
-    try:
-        get_me = None
-        if settings.telegram_bot_token:
-            from bot.app import local_request
-
-            bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url, request=local_request())
-            await bot.initialize()
-            get_me = bot.get_me
-        service = StatusService(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)
-        try:
-            text = await service.text(detailed=True)
-            return text, await service.healthy()
-        finally:
-            await service.close()
-    finally:
-        if bot is not None:
-            await bot.shutdown()
-        await db.close()

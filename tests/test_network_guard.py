@@ -1,4 +1,4 @@
-"""The no-internet guard itself must bite."""
+"""The no-internet guard of the test suite (tests/conftest.py) must bite; the secret guard is handlers/guard.py."""
 
 import socket
 

@@ -1,0 +1,174 @@
+"""Who may do what, decided once per update and applied as decorators (the way freqtrade's `authorized_only` is).
+
+- `not_banned`: a banned user gets one polite refusal and the handler does not run.
+- `with_support`: the handler gets the `Support` as a third argument; when support is off, `when_off` answers
+  instead (so no handler ever asks whether support exists).
+- `staff_only`: for actions in the support chat; the sender must be staff by the one rule (`bot.support.staff`:
+  a member of the support chat, and listed in STAFF_USER_IDS when that is set). /status asks `is_staff` too.
+- `for_user`: a staff action about a user's ticket gets that user's id, resolved once (`StaffRequest.target`: an
+  id typed after the command, else the topic, else the message replied to), or staff are told how to name one.
+
+A new handler picks the decorators it needs; the order is: `with_support` outermost, then `not_banned`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from telegram import Message, ReplyParameters, Update, User
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes, ConversationHandler
+
+from bot.services import Services, services_of
+from bot.support import Support
+from handlers.callbacks import user_id as parse_user_id
+from handlers.texts import t
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Context = ContextTypes.DEFAULT_TYPE
+END = ConversationHandler.END
+
+
+async def is_staff(services: Services, user: User | None) -> bool:
+    """The staff rule, for one Telegram user."""
+    if user is None:
+        return False
+    return await services.staff.is_staff(user.id, is_bot=user.is_bot)
+
+
+def not_banned(
+    handler: Callable[Concatenate[Update, Context, P], Awaitable[R]],
+) -> Callable[Concatenate[Update, Context, P], Awaitable[R | int]]:
+    """Refuse banned users politely (and end any conversation) before `handler` runs."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> R | int:
+        services = services_of(context)
+        user, chat = update.effective_user, update.effective_chat
+        if user is not None and chat is not None and await services.bans.is_banned(user.id):
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            await chat.send_message(t("banned", contact=services.settings.support_contact))
+            return END
+        return await handler(update, context, *args, **kwargs)
+
+    return checked
+
+
+def with_support(
+    when_off: Callable[[Update, Context], Awaitable[Any]],
+) -> Callable[
+    [Callable[Concatenate[Update, Context, Support, P], Awaitable[R]]],
+    Callable[Concatenate[Update, Context, P], Awaitable[Any]],
+]:
+    """Give the handler the `Support`; when SUPPORT_CHAT_ID is not set, `when_off` handles the update instead."""
+
+    def decorate(
+        handler: Callable[Concatenate[Update, Context, Support, P], Awaitable[R]],
+    ) -> Callable[Concatenate[Update, Context, P], Awaitable[Any]]:
+        @functools.wraps(handler)
+        async def resolved(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> Any:
+            support = services_of(context).support
+            if support is None:
+                return await when_off(update, context)
+            return await handler(update, context, support, *args, **kwargs)
+
+        return resolved
+
+    return decorate
+
+
+async def support_unavailable(update: Update, context: Context) -> int:
+    """The answer to asking for a person when no support chat is configured."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    assert update.effective_chat is not None
+    contact = services_of(context).settings.support_contact
+    await update.effective_chat.send_message(t("support_unavailable", contact=contact))
+    return END
+
+
+# -- the support chat ------------------------------------------------------------------------------------------------
+@dataclass
+class StaffRequest:
+    """A message in the support chat, resolved once: the command, whose ticket it is about, how to answer."""
+
+    context: Context
+    services: Services
+    support: Support
+    message: Message
+    command: str | None = None
+    args: list[str] = field(default_factory=list)
+    #: whose ticket the message belongs to (its topic, or the support message it replies to)
+    owner: int | None = None
+    #: the support-chat message it replies to (a real reply, not a topic's implicit one)
+    reply_to: int | None = None
+
+    @property
+    def typed_user(self) -> int | None:
+        """A user id typed right after the command ("/close 123456789")."""
+        return parse_user_id(self.args[0]) if self.args else None
+
+    @property
+    def target(self) -> int | None:
+        """The user a staff command is about: a typed id, else the ticket the message belongs to."""
+        return self.typed_user if self.typed_user is not None else self.owner
+
+    async def answer(self, text: str) -> None:
+        """Answer in the support chat, in the same topic; a failure (flood limit, closed topic) is only logged."""
+        message = self.message
+        try:
+            await self.context.bot.send_message(
+                message.chat_id,
+                text,
+                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+                reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+            )
+        except TelegramError as exc:
+            log.info("answer in the support chat not sent: %s", type(exc).__name__)
+
+
+StaffAction = Callable[Concatenate[StaffRequest, P], Awaitable[None]]
+
+
+def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction[P]]:
+    """Run the action only for staff; others are told so (or, `quiet`, ignored with a log line)."""
+
+    def decorate(action: StaffAction[P]) -> StaffAction[P]:
+        @functools.wraps(action)
+        async def checked(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> None:
+            sender = request.message.from_user
+            if await is_staff(request.services, sender):
+                await action(request, *args, **kwargs)
+                return
+            who = sender.id if sender is not None else None
+            if quiet:
+                log.info("not relaying a message from non-staff user %s", who)
+            else:
+                log.info("refused /%s from non-staff user %s", request.command, who)
+                await request.answer(t("staff_only"))
+
+        return checked
+
+    return decorate
+
+
+def for_user(action: Callable[[StaffRequest, int], Awaitable[None]]) -> StaffAction[[]]:
+    """Resolve the user the command is about once; without one, tell staff how to name them."""
+
+    @functools.wraps(action)
+    async def resolved(request: StaffRequest) -> None:
+        user_id = request.target
+        if user_id is None:
+            await request.answer(t("staff_need_user", command=request.command))
+            return
+        await action(request, user_id)
+
+    return resolved

@@ -1,0 +1,150 @@
+"""The check service (bot.checks) on its own: real repositories on a SQLite file, the real key checker against the
+simulated MEXC, a clock the test moves. Admission per hour, the queue behind the concurrency cap, what is stored
+and what is kept."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.checks import CheckService, RateLimited
+from bot.diagnosis.model import CampaignType, Cause, Permission
+from bot.exchanges.credentials import Credentials
+from bot.exchanges.factory import ClientFactory
+from bot.exchanges.probes import KeyChecker
+from bot.sandbox.world import SandboxWorld
+from storage.checks import CheckRepository
+from storage.db import Database
+from storage.moderation import RateLimitLedger
+from storage.vault import Vault
+
+KEY = bytes(range(32))
+USER = 7
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Setup:
+    service: CheckService
+    world: SandboxWorld
+    history: CheckRepository
+    vault: Vault
+    clock: Clock
+    db: Database
+
+
+async def _setup(tmp_path: Path, world: SandboxWorld, *, max_concurrent: int = 20, keep: int = 1800) -> Setup:
+    clock = Clock()
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    history, ledger = CheckRepository(db, clock), RateLimitLedger(db, clock)
+    vault = Vault(db, KEY, ttl_seconds=keep, clock=clock)
+    service = CheckService(
+        KeyChecker(ClientFactory(url_overrides=world.url_overrides)),
+        history=history,
+        ledger=ledger,
+        vault=vault,
+        checks_per_hour=3,
+        max_concurrent=max_concurrent,
+        clock=clock,
+    )
+    return Setup(service, world, history, vault, clock, db)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async with SandboxWorld(["mexc"]) as world:
+        s = await _setup(tmp_path, world)
+        try:
+            yield s
+        finally:
+            await s.db.close()
+
+
+def _creds(account: object) -> Credentials:
+    return Credentials(account.api_key, account.secret)  # type: ignore[attr-defined]
+
+
+async def test_a_user_gets_so_many_checks_an_hour_then_is_told_when_to_come_back(setup: Setup) -> None:
+    account = setup.world.fakes["mexc"].add_account()
+    for _ in range(3):
+        await setup.service.admit(USER)
+        await setup.service.run(USER, "mexc", _creds(account))
+        setup.clock.now += 60
+    with pytest.raises(RateLimited) as limited:
+        await setup.service.admit(USER)
+    assert limited.value.minutes == 57  # the first of the three leaves the hour in 57 minutes
+    await setup.service.admit(USER + 1)  # another user is not held up
+    await setup.service.run(USER, "mexc", _creds(account), count_towards_limit=False)  # staff re-checks are free
+    setup.clock.now += 57 * 60 + 1
+    await setup.service.admit(USER)
+
+
+async def test_a_failing_key_is_stored_without_secrets_and_kept_encrypted(setup: Setup) -> None:
+    account = setup.world.fakes["mexc"].add_account()
+    account.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
+    result = await setup.service.run(USER, "mexc", _creds(account), campaign_type=CampaignType.HOLDING)
+    assert not result.report.ok and result.kept_for_recheck and result.check_id is not None
+    record = await setup.history.get(result.check_id)
+    assert record is not None and record.cause == Cause.PERMISSION_MISSING and record.campaign_type == "HOLDING"
+    raw = await setup.db.fetchval("SELECT report_json FROM checks WHERE id = ?", (result.check_id,))
+    assert account.secret not in raw and account.api_key not in raw
+    kept = await setup.vault.get(USER, "mexc")
+    assert kept is not None and kept.credentials.secret == account.secret and kept.campaign_type == "HOLDING"
+
+
+async def test_a_passing_key_and_a_stopped_check_are_not_kept(setup: Setup) -> None:
+    account = setup.world.fakes["mexc"].add_account()
+    account.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
+    await setup.service.run(USER, "mexc", _creds(account))
+    account.grant(Permission.VIEW_SPOT_TRADING_HISTORY)
+    passed = await setup.service.run(USER, "mexc", _creds(account))
+    assert passed.report.ok and not passed.kept_for_recheck
+    assert await setup.vault.get(USER, "mexc") is None  # the passing check wiped the kept key
+    stopped = await setup.service.run(USER, "mexc", Credentials(account.api_key, ""))
+    assert stopped.report.precheck is not None and not stopped.kept_for_recheck
+    record = await setup.history.get(stopped.check_id or 0)
+    assert record is not None and record.cause == stopped.report.precheck.cause  # the verdict: the pre-check
+    assert await setup.vault.get(USER, "mexc") is None
+
+
+async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_path: Path) -> None:
+    async with SandboxWorld(["mexc"]) as world:
+        s = await _setup(tmp_path, world, max_concurrent=1)
+        try:
+            account = world.fakes["mexc"].add_account()
+            gate, holding = asyncio.Event(), asyncio.Event()
+
+            async def hold(report: object, outcome: object) -> None:
+                holding.set()
+                await gate.wait()
+
+            positions: list[int] = []
+            queued = asyncio.Event()
+
+            async def on_queued(position: int) -> None:
+                positions.append(position)
+                queued.set()
+
+            first = asyncio.create_task(s.service.run(USER, "mexc", _creds(account), on_progress=hold))
+            await asyncio.wait_for(holding.wait(), 10)
+            assert s.service.running == 1
+            second = asyncio.create_task(s.service.run(USER + 1, "mexc", _creds(account), on_queued=on_queued))
+            await asyncio.wait_for(queued.wait(), 10)
+            assert positions == [1] and s.service.queue_length == 1
+            gate.set()
+            results = await asyncio.wait_for(asyncio.gather(first, second), 20)
+            assert all(r.report.ok for r in results)
+            assert s.service.running == 0 and s.service.queue_length == 0
+        finally:
+            await s.db.close()

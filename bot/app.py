@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.services import Services, services_of
 from bot.telegram_request import AiohttpRequest
 from handlers import register_all
+from handlers.stats import schedule_digest
 from handlers.support import verify_support_chat
 from handlers.support_sender import TelegramSender
 from storage.persistence import SqliteConversationPersistence
@@ -127,7 +128,7 @@ def _chat_key(update: object) -> int | None:
 
 
 def local_request(**kwargs: Any) -> AiohttpRequest:
-    """The bot's HTTP transport to the Bot API (aiohttp; proxy environment variables are ignored)."""
+    """The bot's HTTP transport to the Bot API (aiohttp; a proxy only when given: `Settings.proxy_options`)."""
     return AiohttpRequest(**kwargs)
 
 
@@ -138,8 +139,8 @@ def make_bot(settings: Settings, *, rate_limiter: bool = True) -> ExtBot[Any]:
         settings.telegram_bot_token.get_secret_value(),
         base_url=base_url,
         base_file_url=base_url.replace("/bot", "/file/bot"),
-        request=local_request(connection_pool_size=64),
-        get_updates_request=local_request(),
+        request=local_request(connection_pool_size=64, **settings.proxy_options),
+        get_updates_request=local_request(**settings.proxy_options),
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
     )
@@ -167,6 +168,7 @@ def build_application(services: Services, bot: ExtBot[Any], *, updater: bool = T
     register_all(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(_wipe_expired, interval=60, first=60, name=WIPE_JOB)
+    schedule_digest(app, services.settings.stats_digest if services.support is not None else None)
     return app
 
 

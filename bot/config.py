@@ -38,7 +38,7 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: A random 32-byte key has about 30 different byte values; fewer than this means it was typed or made up.
 MIN_DISTINCT_KEY_BYTES = 8
 #: Settings whose values are never shown, not even in an error.
-SECRET_SETTINGS = frozenset({"telegram_bot_token", "bot_encryption_key", "webhook_secret_token"})
+SECRET_SETTINGS = frozenset({"telegram_bot_token", "bot_encryption_key", "webhook_secret_token", "telegram_proxy_url"})
 #: What a setting must look like, for errors pydantic finds itself (wrong type, out of range).
 _EXPECTED = {
     "support_chat_id": "must be a chat id such as -1001234567890",
@@ -47,6 +47,9 @@ _EXPECTED = {
     "checks_per_hour": "must be a whole number between 1 and 1000",
     "max_concurrent_checks": "must be a whole number between 1 and 500",
     "webhook_port": "must be a whole number between 1 and 65535",
+    "telegram_proxy_from_env": "must be true or false",
+    "stats_digest_hour": "must be a whole hour between 0 and 23",
+    "stats_digest_days": "must be a whole number of days between 1 and 365",
 }
 
 
@@ -107,6 +110,16 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret_token: SecretStr | None = None
     support_contact: str = "https://hu.finance"
+    #: every Bot API request through this HTTP(S) proxy (may carry a password: never shown)
+    telegram_proxy_url: SecretStr | None = None
+    #: use the standard HTTPS_PROXY / ALL_PROXY / NO_PROXY variables for the Bot API (off: they are ignored)
+    telegram_proxy_from_env: bool = False
+    #: the weekly insights digest: a day name (mon ... sun) turns it on
+    stats_digest_weekday: str | None = None
+    stats_digest_hour: int = Field(9, ge=0, le=23)
+    stats_digest_days: int = Field(7, ge=1, le=365)
+    #: the time zone of the insights' day boundaries and of the digest's hour (an IANA name)
+    stats_timezone: str = "UTC"
 
     @classmethod
     def settings_customise_sources(
@@ -200,7 +213,61 @@ class Settings(BaseSettings):
         key_problem(text)
         return SecretStr(text)
 
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.telegram_request import proxy_from
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            proxy_from(value.get_secret_value(), False)
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("TELEGRAM_PROXY_URL").strip()) from None
+        return value
+
+    @field_validator("stats_digest_weekday")
+    @classmethod
+    def _digest_weekday(cls, value: str | None) -> str | None:
+        from bot.insights.schedule import ScheduleError, parse_weekday
+
+        if value is None or not value.strip():
+            return None
+        try:
+            parse_weekday(value)
+        except ScheduleError:
+            raise ValueError(f"must be a day name, mon to sun (got {_short(value)})") from None
+        return value.strip().lower()
+
+    @field_validator("stats_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from bot.insights.period import PeriodError, parse_timezone
+
+        try:
+            parse_timezone(value)
+        except PeriodError:
+            raise ValueError(f"must be a time zone name such as UTC or Europe/Berlin (got {_short(value)})") from None
+        return value
+
     # -- derived ------------------------------------------------------------------------------------------------
+    @property
+    def proxy_options(self) -> dict[str, Any]:
+        """The Bot API transport's proxy arguments (`bot.telegram_request.proxy_from`)."""
+        from bot.telegram_request import proxy_from
+
+        url = self.telegram_proxy_url.get_secret_value() if self.telegram_proxy_url else None
+        return dict(proxy_from(url, self.telegram_proxy_from_env))
+
+    @property
+    def stats_digest(self) -> Any:
+        """The weekly digest's `bot.insights.DigestSchedule`, or None when STATS_DIGEST_WEEKDAY is not set."""
+        from bot.insights.schedule import DigestSchedule
+
+        return DigestSchedule.from_settings(
+            self.stats_digest_weekday, self.stats_digest_hour, self.stats_timezone, days=self.stats_digest_days
+        )
+
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent

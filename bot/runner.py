@@ -112,7 +112,7 @@ async def collect_status(settings: Settings, *, self_only: bool = False) -> tupl
         get_me = None
         token = settings.telegram_bot_token.get_secret_value()
         if token:
-            bot = Bot(token, base_url=settings.telegram_api_base_url, request=local_request())
+            bot = Bot(token, base_url=settings.telegram_api_base_url, request=local_request(**settings.proxy_options))
             await bot.initialize()
             get_me = bot.get_me
         page = StatusPage(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)

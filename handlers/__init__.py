@@ -25,6 +25,7 @@ from telegram.ext import Application
 from handlers.errors import fallback_handlers, on_error
 from handlers.guard import guard_handlers
 from handlers.private import key_flow, private_handlers
+from handlers.stats import stats_handlers
 from handlers.status import status_handlers
 from handlers.support import support_chat_handlers, support_handlers
 
@@ -39,7 +40,9 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     flow = next(h for h in main if h.__class__.__name__ == "ConversationHandler")
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
     app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
-    app.add_handlers([*main, *status_handlers(), *support_handlers(), *fallback_handlers()], group=MAIN_GROUP)
+    app.add_handlers(
+        [*main, *status_handlers(), *stats_handlers(), *support_handlers(), *fallback_handlers()], group=MAIN_GROUP
+    )
     app.add_error_handler(on_error)
 
 

@@ -4,9 +4,8 @@ Thin: parse the period, check who asks, let `bot.insights` build the report and 
 process), send it with sendPhoto and the caption. The weekly digest posts the same picture to the support chat
 on a configured weekday and hour through PTB's JobQueue; when it fires is `bot.insights.DigestSchedule`.
 
-Not registered yet (the handler/services restructuring is under way): `stats_handlers()` belongs in the main
-group, and `schedule_digest(app, schedule)` is called once after the Application is built, with the schedule
-from `DigestSchedule.from_settings(STATS_DIGEST_WEEKDAY, STATS_DIGEST_HOUR, STATS_TIMEZONE)` (None: off).
+`stats_handlers()` is registered in the main group; `bot.app.build_application` calls `schedule_digest(app,
+settings.stats_digest)` once (None, the default, or no support chat: off).
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CommandHandler, ContextTypes, Job, filters
 
-from bot.app import Services, services_of
 from bot.insights import DigestSchedule, PeriodError, RenderError, make_insights, parse_period, parse_timezone
 from bot.insights.texts import t
-from handlers.support import desk_of, is_staff
+from bot.services import Services, services_of
+from handlers.policy import is_staff
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +34,9 @@ def _now(services: Services) -> datetime:
 
 
 def _timezone(services: Services) -> tzinfo:
-    """STATS_TIMEZONE once the settings have it; UTC until then (or when it cannot be read)."""
+    """STATS_TIMEZONE (UTC when it cannot be read)."""
     try:
-        return parse_timezone(getattr(services.settings, "stats_timezone", None))
+        return parse_timezone(services.settings.stats_timezone)
     except PeriodError:
         return UTC
 
@@ -55,11 +54,10 @@ async def _say(message: Message, text: str) -> None:
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/stats [period]`: the picture of the last 7 days (or the period given), for staff in the support chat."""
     message = update.effective_message
-    desk = desk_of(context)
-    if message is None or desk is None or message.chat_id != desk.chat_id:
-        return  # only the support chat has insights; elsewhere the command means nothing
     services = services_of(context)
-    if not await is_staff(context.bot, services, desk, message.from_user):
+    if message is None or services.support is None or message.chat_id != services.settings.support_chat_id:
+        return  # only the support chat has insights; elsewhere the command means nothing
+    if not await is_staff(services, message.from_user):
         log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
         await _say(message, t("stats_staff_only"))
         return

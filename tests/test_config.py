@@ -148,3 +148,47 @@ def test_a_bad_key_stops_the_bot_before_any_file_is_made(tmp_path: Path) -> None
     assert [line.split()[1] for line in lines] == ["BOT_ENCRYPTION_KEY", "CHECKS_PER_HOUR"]
     assert "Traceback" not in result.stderr and ZEROS_B64 not in result.stderr and TOKEN not in result.stderr
     assert not data.exists()  # neither the database nor the folder for it
+
+
+def test_proxy_and_digest_settings_each_get_one_line_and_the_proxy_password_is_never_shown() -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_PROXY_URL": "socks5://user:hunter2-proxy-pass@proxy.example:1080",
+        "TELEGRAM_PROXY_FROM_ENV": "sometimes",
+        "STATS_DIGEST_WEEKDAY": "someday",
+        "STATS_DIGEST_HOUR": "25",
+        "STATS_DIGEST_DAYS": "0",
+        "STATS_TIMEZONE": "Mars/Olympus",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env, env_file=None)
+    problems = caught.value.problems
+    names = [p.split()[0] for p in problems]
+    assert names == [
+        "TELEGRAM_PROXY_URL",
+        "TELEGRAM_PROXY_FROM_ENV",
+        "STATS_DIGEST_WEEKDAY",
+        "STATS_DIGEST_HOUR",
+        "STATS_DIGEST_DAYS",
+        "STATS_TIMEZONE",
+    ]
+    assert "hunter2-proxy-pass" not in str(caught.value)
+
+
+def test_proxy_options_reach_the_transport_and_the_digest_is_off_unless_a_day_is_set() -> None:
+    s = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert s.proxy_options == {"proxy": None, "proxy_from_env": False}
+    assert s.stats_digest is None
+    s = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_PROXY_URL": "http://proxy.example:3128",
+            "STATS_DIGEST_WEEKDAY": "Mon",
+            "STATS_TIMEZONE": "Europe/Berlin",
+        },
+        env_file=None,
+    )
+    assert s.proxy_options == {"proxy": "http://proxy.example:3128", "proxy_from_env": False}
+    assert "proxy.example" not in repr(s)
+    schedule = s.stats_digest
+    assert schedule is not None and schedule.hour == 9 and schedule.days == 7 and str(schedule.tz) == "Europe/Berlin"

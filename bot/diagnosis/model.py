@@ -68,10 +68,6 @@ class Diagnosis:
     code: str | None = None
     detail: str = ""
 
-    @property
-    def ambiguous(self) -> bool:
-        return bool(self.alternatives)
-
     def to_dict(self) -> dict[str, object]:
         return {
             "cause": str(self.cause),

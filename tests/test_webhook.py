@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.config import Settings
+from bot.lifecycle import ALLOWED_UPDATES
 from bot.runner import serve
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.world import SandboxWorld
@@ -77,7 +78,7 @@ async def test_webhook_accepts_the_secret_header_and_refuses_others(tmp_path: Pa
         set_webhook = api.calls_to("setWebhook")[0]
         assert set_webhook.params["url"] == "https://bot.example.org/telegram"
         assert set_webhook.params["secret_token"] == SECRET
-        assert set_webhook.params["allowed_updates"] == ["message", "edited_message", "callback_query", "my_chat_member"]
+        assert set_webhook.params["allowed_updates"] == list(ALLOWED_UPDATES)
         assert set_webhook.params.get("drop_pending_updates") in (None, False)
         update = json.dumps(start_update(api))
         url = f"http://127.0.0.1:{port}/telegram"
@@ -100,7 +101,7 @@ async def test_webhook_accepts_the_secret_header_and_refuses_others(tmp_path: Pa
         assert len(api.calls_to("sendMessage")) == 1  # the refused posts were never handled
         assert api.calls_to("getUpdates") == [], "webhook mode never polls"
         assert api.webhook_url == "https://bot.example.org/telegram"
-    assert api.webhook_url == "https://bot.example.org/telegram", "the webhook stays set across a restart, as PTB left it"
+    assert api.webhook_url == "https://bot.example.org/telegram", "the webhook stays set over a restart, as with PTB"
 
 
 async def test_the_mini_app_and_the_webhook_share_one_port(tmp_path: Path) -> None:

@@ -13,12 +13,16 @@ verdict), the chat's limits must hold on the page, and a forged or stale initDat
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 import pytest
 
 from bot.sandbox.telegram_model import Action
@@ -199,3 +203,60 @@ async def test_without_webapp_url_the_chat_asks_as_before(tmp_path: Path) -> Non
         assert env.services.webapp.enabled is False and env.services.webapp.local_url is None
     assert ask.message is not None and not ask.message.get("reply_markup")
     assert "Enter the key securely" not in (ask.text or "")
+
+
+async def test_a_banned_user_is_refused_on_the_page_and_nothing_runs(tmp_path: Path) -> None:
+    from tests.test_canary_webapp import PageClient
+
+    async with bot_env(tmp_path, ["mexc"], webapp_url=PUBLIC, webapp_port=0) as env, aiohttp.ClientSession() as s:
+        key = next(k for k in env.world.seed_demo("mexc") if k.cause == "ok")
+        user = env.api.default_user
+        await env.services.bans.ban(user.id, banned_by=None, reason="test")
+        assert env.services.webapp.local_url is not None
+        page = PageClient(env.services.webapp.local_url, env.api.token, {"id": user.id, "first_name": "A"}, s)
+        status, answer = await page.submit("mexc", {"api_key": key.account.api_key, "secret": key.secret_to_send})
+        checks = await env.services.check_history.recent(user.id)
+        sent = env.api.calls_to("sendMessage")
+    assert status == 200 and answer["result"]["checked"] is False and answer["result"]["ok"] is False
+    assert answer["result"]["title"].startswith("The key was not checked: this bot can't help you")
+    assert checks == [] and sent == []
+
+
+def test_the_offline_demo_serves_the_form_and_shows_its_verdict_in_the_chat(browser: Any) -> None:
+    """`python -m bot demo` as a newcomer uses it: the button's address opened in a browser, a demo key sent there."""
+    import pexpect
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PTB_TIMEDELTA": "1", "PYTHONUNBUFFERED": "1"}
+    child = pexpect.spawn(sys.executable, ["-m", "bot", "demo"], cwd=str(root), env=env, encoding="utf-8", timeout=30)
+    try:
+        child.expect(r"The key form \(Mini App\) runs at (http://127\.0\.0\.1:\d+/webapp)")
+        child.expect("you> ")
+        child.sendline("/form 1")
+        child.expect(r"API key (\S+)\s+secret (\S+)\)")
+        creds = {"api_key": child.match.group(1), "secret": child.match.group(2)}
+        child.expect("you> ")
+        child.sendline("/check")
+        child.expect("you> ")
+        child.sendline(re.findall(r"\[(\d+)\] MEXC", child.before)[0])
+        child.expect("you> ")
+        child.sendline(re.findall(r"\[(\d+)\] Not sure / all", child.before)[0])
+        child.expect(r"Enter the key securely: open (http://127\.0\.0\.1:\d+/webapp/key/mexc\?\S+) in a browser")
+        url = child.match.group(1)
+        child.expect("you> ")
+
+        page = Page(browser)
+        page.leave_telegram()
+        page.open(url)  # the demo serves its own stand-in for Telegram's script, signing for the demo user
+        page.fill(creds)
+        page.press_main_button()
+        title, _details = page.verdict()
+        assert title == text("verdict_ok")
+        child.expect(r"BOT: 🔎 Checking your MEXC key")
+        child.expect("passes every check HuFi runs")
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        assert "Traceback" not in (child.before or "")
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0

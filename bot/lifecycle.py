@@ -120,9 +120,12 @@ async def _receive(app: App, updates: Polling | Webhook) -> WebhookServer | None
         )
         await webhook.start()
         return webhook
-    assert app.updater is not None, "receiving updates needs an Application with an Updater"
-    await app.updater.start_polling(poll_interval=0.0, timeout=updates.timeout, allowed_updates=updates.allowed_updates)
-    log.info("polling for updates")
+    else:
+        assert app.updater is not None, "polling needs an Application with an Updater"
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=updates.timeout, allowed_updates=updates.allowed_updates
+        )
+        log.info("polling for updates")
     return None
 
 

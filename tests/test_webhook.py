@@ -7,6 +7,7 @@ The server listens before setWebhook is called, so a test can post as soon as th
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator
@@ -92,6 +93,10 @@ async def test_webhook_accepts_the_secret_header_and_refuses_others(tmp_path: Pa
                 assert r.status == 415
             async with session.post(url, data="{not json", headers=GOOD) as r:
                 assert r.status == 400
+            async with session.post(url, data="[1, 2]", headers=GOOD) as r:
+                assert r.status == 400  # JSON, but not an update
+            async with session.post(url, data=io.BytesIO(b"{" + b" " * (2 << 20) + b"}"), headers=GOOD) as r:
+                assert r.status == 413
             async with session.get(url, headers=GOOD) as r:
                 assert r.status == 405
             async with session.post(url, data=update, headers=GOOD) as r:

@@ -27,6 +27,7 @@ from handlers import register_all
 from handlers.stats import schedule_digest
 from handlers.support import verify_support_chat
 from handlers.support_sender import TelegramSender
+from handlers.webapp import attach_webapp
 from storage.persistence import SqliteConversationPersistence
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def build_application(services: Services, bot: ExtBot[Any], *, updater: bool = T
     app = builder.build()
     app.bot_data["services"] = services
     register_all(app)
+    attach_webapp(app)  # keys from the Mini App are checked in the user's chat
     if app.job_queue is not None:
         app.job_queue.run_repeating(_wipe_expired, interval=60, first=60, name=WIPE_JOB)
     schedule_digest(app, services.settings.stats_digest if services.support is not None else None)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -29,6 +29,9 @@ from pydantic_settings import (
 )
 
 from storage.vault import KEY_SIZE, VaultKeyError, parse_key
+
+if TYPE_CHECKING:
+    from bot.webapp.config import WebAppConfig
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_PATH = "./data/bot.sqlite3"
@@ -47,6 +50,7 @@ _EXPECTED = {
     "checks_per_hour": "must be a whole number between 1 and 1000",
     "max_concurrent_checks": "must be a whole number between 1 and 500",
     "webhook_port": "must be a whole number between 1 and 65535",
+    "webapp_port": "must be a whole number between 0 and 65535 (0: any free port)",
     "telegram_proxy_from_env": "must be true or false",
     "stats_digest_hour": "must be a whole hour between 0 and 23",
     "stats_digest_days": "must be a whole number of days between 1 and 365",
@@ -120,6 +124,11 @@ class Settings(BaseSettings):
     stats_digest_days: int = Field(7, ge=1, le=365)
     #: the time zone of the insights' day boundaries and of the digest's hour (an IANA name)
     stats_timezone: str = "UTC"
+    #: the Mini App (issue 21): its public HTTPS address (unset: no "Enter the key securely" button), and where its
+    #: server listens in polling mode (in webhook mode it shares the webhook's server and port)
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1"
+    webapp_port: int = Field(8081, ge=0, le=65535)
 
     @classmethod
     def settings_customise_sources(
@@ -250,7 +259,27 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a time zone name such as UTC or Europe/Berlin (got {_short(value)})") from None
         return value
 
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        from bot.webapp.config import WebAppConfig
+
+        if not value:
+            return None
+        try:
+            WebAppConfig(url=value)
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("WEBAPP_URL").strip()) from None
+        return value
+
     # -- derived ------------------------------------------------------------------------------------------------
+    @property
+    def webapp(self) -> WebAppConfig:
+        """The Mini App's `bot.webapp.WebAppConfig` (its `enabled` is False when WEBAPP_URL is not set)."""
+        from bot.webapp.config import WebAppConfig
+
+        return WebAppConfig(url=self.webapp_url, listen=self.webapp_listen, port=self.webapp_port)
+
     @property
     def proxy_options(self) -> dict[str, Any]:
         """The Bot API transport's proxy arguments (`bot.telegram_request.proxy_from`)."""

@@ -5,6 +5,8 @@
 `serving(app, updates)` is the PTB part, for any Application (the tests' bare ones too): `initialize`, the
 `post_init` hook, `start`, then long polling or a webhook; on leaving `updater.stop`, `stop`, `post_stop`,
 `shutdown`, `post_shutdown` — what `Application.run_polling` does, without owning the event loop or the signals.
+The webhook is served by `bot.webhook.WebhookServer` (aiohttp) instead of PTB's own tornado server, so the Mini App
+(`Services.webapp`) shares its port.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
@@ -24,6 +27,7 @@ from bot.app import build_application, handled_updates, make_bot, telegram_sende
 from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.services import Services, open_services
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,10 @@ class Polling:
 
 @dataclass(frozen=True)
 class Webhook:
-    """Updates pushed by Telegram to `url` + "/" + `path`, served on `listen`:`port`, checked by `secret_token`."""
+    """Updates pushed by Telegram to `url` + "/" + `path`, served on `listen`:`port`, checked by `secret_token`.
+
+    `routes` adds more routes to the same server, on the same port (the Mini App).
+    """
 
     url: str
     secret_token: str
@@ -50,6 +57,7 @@ class Webhook:
     port: int = 8443
     path: str = "telegram"
     allowed_updates: list[str] | None = field(default_factory=lambda: list(ALLOWED_UPDATES))
+    routes: Callable[[web.Application], object] | None = None
 
 
 class StartError(Exception):
@@ -77,11 +85,14 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
         if app.post_init:
             await app.post_init(app)
         await app.start()
+        webhook: WebhookServer | None = None
         try:
             if updates is not None:
-                await _receive(app, updates)
+                webhook = await _receive(app, updates)
             yield app
         finally:
+            if webhook is not None:
+                await webhook.stop()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -94,24 +105,28 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
             await app.post_shutdown(app)
 
 
-async def _receive(app: App, updates: Polling | Webhook) -> None:
-    assert app.updater is not None, "receiving updates needs an Application with an Updater"
+async def _receive(app: App, updates: Polling | Webhook) -> WebhookServer | None:
     if isinstance(updates, Webhook):
-        await app.updater.start_webhook(
+        webhook = WebhookServer(
+            app,
+            url=updates.url.rstrip("/") + "/" + updates.path,
+            secret_token=updates.secret_token,
             listen=updates.listen,
             port=updates.port,
-            url_path=updates.path,
-            webhook_url=updates.url.rstrip("/") + "/" + updates.path,
-            secret_token=updates.secret_token,
+            path=updates.path,
             allowed_updates=updates.allowed_updates,
             drop_pending_updates=False,
+            mount=updates.routes,
         )
-        log.info("webhook mode on %s:%s", updates.listen, updates.port)
+        await webhook.start()
+        return webhook
     else:
+        assert app.updater is not None, "polling needs an Application with an Updater"
         await app.updater.start_polling(
             poll_interval=0.0, timeout=updates.timeout, allowed_updates=updates.allowed_updates
         )
         log.info("polling for updates")
+    return None
 
 
 @dataclass(frozen=True)
@@ -140,9 +155,11 @@ async def running(
     factory: ClientFactory | None = None,
     clock: Callable[[], float] = time.time,
     rate_limiter: bool = True,
+    webapp_demo_user: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The whole bot, started (long polling unless `updates` says otherwise) for the duration of the block.
 
+    `webapp_demo_user`: the offline demo's user, for the Mini App's stand-in script (`open_services`).
     Raises `StartError` when the Bot API refuses the token or can't be reached.
     """
     bot = make_bot(settings, rate_limiter=rate_limiter)
@@ -153,10 +170,14 @@ async def running(
         factory=factory,
         url_overrides=url_overrides,
         clock=clock,
+        webapp_demo_user=webapp_demo_user,
     )
     try:
         app = build_application(services, bot)
-        async with serving(app, updates or Polling()):
+        updates = updates or Polling()
+        if isinstance(updates, Webhook) and services.webapp.enabled:
+            updates = replace(updates, routes=services.webapp.share())  # one server, one port for both
+        async with serving(app, updates):
             yield RunningBot(services, app)
     finally:
         await services.stop()  # already stopped by post_stop, unless start-up failed half-way

@@ -35,6 +35,7 @@ from bot.support.desk import TicketDesk, support_outbox
 from bot.support.sender import SupportSender
 from bot.support.staff import StaffRule
 from bot.support.topics import Topics
+from bot.webapp import CheckSubmitter, WebAppService
 from storage.checks import CheckRepository
 from storage.db import Database
 from storage.moderation import BanRepository, RateLimitLedger
@@ -78,6 +79,8 @@ class Services:
     staff: StaffRule
     #: human support; None when SUPPORT_CHAT_ID is not set
     support: Support | None
+    #: the Mini App form for keys (issue 21); `enabled` is False when WEBAPP_URL is not set
+    webapp: WebAppService
     clock: Callable[[], float] = time.time
     started_at: float = field(default_factory=time.time)
     version: str = __version__
@@ -90,12 +93,14 @@ class Services:
         self.deleted.add((chat_id, message_id))
 
     async def start(self) -> None:
-        """Start background work (support delivery); the messenger is up."""
+        """Start background work (support delivery, the Mini App's server); the messenger is up."""
         if self.support is not None:
             await self.support.start()
+        await self.webapp.start()
 
     async def stop(self) -> None:
         """Stop background work; what is in flight finishes."""
+        await self.webapp.stop()
         if self.support is not None:
             await self.support.stop()
 
@@ -113,11 +118,14 @@ async def open_services(
     factory: ClientFactory | None = None,
     url_overrides: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    webapp_demo_user: Mapping[str, Any] | None = None,
 ) -> Services:
     """Open the database, wipe expired keys, and build every service.
 
     `sender`: the messenger's side of support (without it support stays off); `get_me`: the Bot API's getMe for
-    /status; `factory` or `url_overrides`: where exchange clients go (the sandbox, a test's fakes).
+    /status; `factory` or `url_overrides`: where exchange clients go (the sandbox, a test's fakes);
+    `webapp_demo_user`: the offline demo's Telegram user, for whom the Mini App's stand-in script signs initData
+    (never set in production).
     """
     secret = settings.bot_encryption_key.get_secret_value() if settings.bot_encryption_key else None
     key = load_or_create_key(secret, settings.data_dir)
@@ -140,29 +148,39 @@ async def open_services(
     support = None
     if settings.support_chat_id is not None and sender is not None:
         support = _support(settings, db, sender, users, check_history, clock)
+    checks = CheckService(
+        key_checker,
+        history=check_history,
+        ledger=ledger,
+        vault=vault,
+        checks_per_hour=settings.checks_per_hour,
+        max_concurrent=settings.max_concurrent_checks,
+        clock=clock,
+    )
+    bans = BanRepository(db, clock)
+    submitter = CheckSubmitter(checks, bans=bans, drafts=drafts, support_contact=settings.support_contact)
+    webapp = WebAppService(
+        settings.webapp,
+        bot_token=settings.telegram_bot_token.get_secret_value(),
+        submitter=submitter,
+        demo_user=webapp_demo_user,
+    )
     return Services(
         settings=settings,
         db=db,
         users=users,
-        bans=BanRepository(db, clock),
+        bans=bans,
         ledger=ledger,
         vault=vault,
         drafts=drafts,
         check_history=check_history,
         factory=factory,
         key_checker=key_checker,
-        checks=CheckService(
-            key_checker,
-            history=check_history,
-            ledger=ledger,
-            vault=vault,
-            checks_per_hour=settings.checks_per_hour,
-            max_concurrent=settings.max_concurrent_checks,
-            clock=clock,
-        ),
+        checks=checks,
         status_page=StatusPage(settings, factory=factory, db=db, get_me=get_me, started_at=started_at),
         staff=StaffRule(sender, settings.support_chat_id, settings.staff_user_ids),
         support=support,
+        webapp=webapp,
         clock=clock,
         started_at=started_at,
     )

@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.checks import RateLimited
+from bot.checks import CheckResult, RateLimited
 from bot.diagnosis.model import CampaignType, Cause
 from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
@@ -30,6 +30,7 @@ from handlers import callbacks
 from handlers.common import LiveMessage, delete_secret_message, safe_edit, safe_send
 from handlers.policy import not_banned
 from handlers.render import (
+    ask_key_message,
     campaign_keyboard,
     esc,
     exchange_keyboard,
@@ -141,7 +142,9 @@ async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     campaign = value if value in CampaignType.__members__ else None
     await _save_draft(services, update.effective_user.id, draft.exchange_id, campaign, Credentials("", ""))
     name = CATALOG[draft.exchange_id].display_name
-    await safe_edit(query.message, t("ask_key", exchange=esc(name)))  # type: ignore[arg-type]
+    form = services.webapp.page_url(draft.exchange_id, campaign, update.effective_user.language_code)
+    text, markup = ask_key_message(name, form)
+    await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
     return KEY
 
 
@@ -161,7 +164,9 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.vault.wipe(update.effective_user.id, spec.id)
     await _save_draft(services, update.effective_user.id, spec.id, None, Credentials("", ""))
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("ask_key", exchange=esc(spec.display_name)))
+    form = services.webapp.page_url(spec.id, None, update.effective_user.language_code)
+    text, markup = ask_key_message(spec.display_name, form)
+    await update.effective_chat.send_message(text, reply_markup=markup)
     return KEY
 
 
@@ -263,12 +268,12 @@ async def _finish(update: Update, context: Any, exchange_id: str, campaign: str 
 # -- running a check and showing the verdict -----------------------------------------------------------------------
 async def run_check(
     chat: Any, context: Any, user_id: int, exchange_id: str, creds: Credentials, campaign: str | None
-) -> None:
-    """Run the check with a live progress message, then send the verdict with its first step."""
+) -> CheckResult | None:
+    """Run the check with a live progress message, then send the verdict with its first step (None: not run)."""
     services = services_of(context)
     spec = get_spec(exchange_id)
     if not await _admit(chat, services, user_id):
-        return
+        return None
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name)
@@ -292,6 +297,7 @@ async def run_check(
         live.settle(progress_text(report, spec.display_name)),
         send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck),
     )
+    return result
 
 
 async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:

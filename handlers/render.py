@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.diagnosis.model import CampaignType, Permission
 from bot.exchanges.catalog import CATALOG, ExchangeKind, ExchangeSpec
@@ -51,6 +51,15 @@ def campaign_keyboard() -> InlineKeyboardMarkup:
     ]
     buttons.append(InlineKeyboardButton(t("campaign_any"), callback_data=callbacks.pick_campaign("any")))
     return InlineKeyboardMarkup(rows(buttons, 2))
+
+
+def ask_key_message(exchange: str, form_url: str | None) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The request for the key. With the Mini App on (`form_url`: its page for this exchange), the message offers
+    "Enter the key securely" first, a `web_app` button that opens the form, and the chat as the fallback."""
+    if form_url is None:
+        return t("ask_key", exchange=esc(exchange)), None
+    button = InlineKeyboardButton(t("btn_webapp"), web_app=WebAppInfo(form_url))
+    return t("ask_key_webapp", exchange=esc(exchange)), InlineKeyboardMarkup([[button]])
 
 
 def progress_text(report: KeyCheckReport, exchange: str, note: str = "") -> str:

@@ -48,6 +48,13 @@ EN: dict[str, str] = {
         "You can also send the key and the secret in one message, separated by a space or a line break.\n"
         "I delete the message right away."
     ),
+    "ask_key_webapp": (
+        "Tap <b>Enter the key securely</b> to type the key for {exchange} into a form that goes straight to me: "
+        "it never becomes a chat message.\n\n"
+        "Or send me the <b>API key</b> here. You can also send the key and the secret in one message, separated "
+        "by a space or a line break. I delete the message right away."
+    ),
+    "btn_webapp": "🔒 Enter the key securely",
     "ask_secret": "Got the key ({fingerprint}). Now send the <b>secret key</b>. I delete it right away too.",
     "ask_extra": "Last one: {exchange} also needs the <b>{label}</b> you chose when you created the key.",
     "deleted_notice": "🧹 I deleted your message with the {what}.",

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import logging
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=390,844",  # a phone's viewport
+    # nothing but this machine resolves: the page's <script src="https://telegram.org/..."> fails at once, offline
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 )
 TOKEN = "7000000005:AAF-webapp-browser-tests-token-0000000"
 DEMO_USER = {"id": 5150, "first_name": "Demo", "language_code": "en"}
@@ -87,8 +90,9 @@ def skip_or_fail(reason: str | None, environ: Mapping[str, str]) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless chromium driven by selenium, with the CSP violation recorder (skipped or failed when missing)."""
     skip_or_fail(_missing_browser(), os.environ)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -106,6 +110,12 @@ def browser() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as driver:
+        yield driver
 
 
 @dataclass
@@ -192,6 +202,12 @@ class Collect(logging.Handler):
 
 @pytest.fixture
 def all_logs() -> Iterator[Collect]:
+    with production_logs() as collect:
+        yield collect
+
+
+@contextmanager
+def production_logs() -> Iterator[Collect]:
     """Production logging (`setup_logging`, its redaction filter) at DEBUG for every logger, collected."""
     root = logging.getLogger()
     quiet = ("httpx", "httpcore", "aiohttp.access", "aiohttp.client", "telegram", "apscheduler", *CLIENT_LOGGERS)
@@ -201,11 +217,13 @@ def all_logs() -> Iterator[Collect]:
         logging.getLogger(name).setLevel(logging.WARNING)  # the driver's wire log: every keystroke and page source
     collect = Collect()
     root.addHandler(collect)
-    yield collect
-    root.handlers[:] = saved[1]
-    root.setLevel(saved[0])
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+    try:
+        yield collect
+    finally:
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
 
 
 def log_lines(collect: Collect) -> list[str]:
@@ -214,12 +232,47 @@ def log_lines(collect: Collect) -> list[str]:
 
 
 # -- driving the page (runs in a worker thread) ------------------------------------------------------------------
+STANDIN = (Path(__file__).parents[1] / "bot" / "webapp" / "static" / "telegram-web-app-standin.js").read_text()
+
+
+def telegram_client_script(init_data: str) -> str:
+    """What Telegram's app gives a Mini App, played by the test: `window.Telegram.WebApp` carrying `init_data`.
+
+    It stands in for telegram-web-app.js, which the page asks telegram.org for and the offline browser can't
+    load. Injected before the page's scripts, it runs once the document is parsed and before the page's deferred
+    script (readyState "interactive"), when the root element it styles exists.
+    """
+    boot = json.dumps({"initData": init_data})
+    return (
+        "document.addEventListener('readystatechange', function telegramClient() {\n"
+        "  if (document.readyState !== 'interactive') { return; }\n"
+        "  document.removeEventListener('readystatechange', telegramClient);\n"
+        f"  window.__tgStandIn = {boot};\n{STANDIN}\n"
+        "});"
+    )
+
+
 class Page:
     def __init__(self, driver: Any) -> None:
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver = driver
         self.wait = WebDriverWait(driver, WAIT, poll_frequency=0.02)
+        self._client: str | None = None
+
+    def open_in_telegram(self, url: str, init_data: str) -> None:
+        """Open `url` as Telegram's app opens a Mini App: with `init_data` in `window.Telegram.WebApp`."""
+        self.leave_telegram()
+        source = telegram_client_script(init_data)
+        added = self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+        self._client = added["identifier"]
+        self.open(url)
+
+    def leave_telegram(self) -> None:
+        """Pages opened from now on get no `window.Telegram` from the test."""
+        if self._client is not None:
+            self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": self._client})
+            self._client = None
 
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)

@@ -561,6 +561,31 @@ def test_config_semantics() -> None:
         config.url = "https://other.example.org"  # type: ignore[misc]
 
 
+def test_the_webapp_settings_map_onto_the_config_and_are_documented() -> None:
+    from bot.config import ConfigError, Settings
+    from tests.test_env_example import readme_settings
+
+    token = "7000000003:" + "A" * 35
+    env = {"TELEGRAM_BOT_TOKEN": token, "WEBAPP_URL": "https://bot.example.org/keys", "WEBAPP_PORT": "9090"}
+    settings = Settings.from_env({**env, "WEBAPP_LISTEN": "0.0.0.0"}, env_file=None)
+    assert settings.webapp == WebAppConfig(url="https://bot.example.org/keys", listen="0.0.0.0", port=9090)
+    assert settings.webapp.path_prefix == "/keys"
+    off = Settings.from_env({"TELEGRAM_BOT_TOKEN": token}, env_file=None).webapp
+    assert off == WebAppConfig(url=None, listen="127.0.0.1", port=8081) and not off.enabled
+    bad = {**env, "WEBAPP_URL": "http://bot.example.org/webapp", "WEBAPP_PORT": "70000"}
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(bad, env_file=None)
+    assert refused.value.problems == [
+        "WEBAPP_URL must start with https:// (http:// only for 127.0.0.1, the offline demo)",
+        "WEBAPP_PORT must be a whole number between 0 and 65535 (0: any free port) (got '70000')",
+    ]
+    with pytest.raises(ConfigError, match="WEBAPP_URL must be a plain address"):
+        Settings.from_env({**env, "WEBAPP_URL": "https://bot.example.org/webapp?x=1"}, env_file=None)
+    documented = set(readme_settings())
+    assert {"WEBAPP_URL", "WEBAPP_LISTEN", "WEBAPP_PORT"} <= documented
+    assert {name.upper() for name in Settings.model_fields} == documented, "every setting has its README row"
+
+
 def test_the_replay_guard_forgets_a_hash_when_its_init_data_expires() -> None:
     now = [1000.0]
     guard = ReplayGuard(3600, clock=lambda: now[0])

@@ -4,12 +4,16 @@ The same Application, handlers and storage as production (a temporary database),
 (`bot.lifecycle.running`), talking to the built-in Bot API emulator and to simulated exchanges. You type as a
 Telegram user; the bot's messages appear with their buttons numbered; deletions are shown as they happen. The
 next prompt appears once the bot has handled what you typed (and sent what it queued), never on a timer.
+The Mini App's key form is served on 127.0.0.1 with a stand-in for Telegram's script that signs for the demo
+user: the "Enter the key securely" button prints its address, to open in a browser; the verdict of a key sent
+there appears in this chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +42,11 @@ HELP = """Type as a Telegram user would (try /check). Also:
   /staff TEXT   answer as a HuFi support agent in your ticket (after "Talk to support")
   /keys         show the demo keys again
   /quit         leave (Ctrl-D works too)"""
+
+WEBAPP_HELP = """
+The key form (Mini App) runs at {url} for you, the demo user. After /check, open the
+address the "Enter the key securely" button shows in a browser, paste a demo key there (/form N shows
+demo key N in full), and the verdict appears here."""
 
 
 class Demo:
@@ -94,6 +103,9 @@ class Demo:
             for row in rows:
                 labels = []
                 for button in row:
+                    if "web_app" in button:  # the Mini App: a browser opens it, not a number
+                        labels.append(f"[{button.get('text')}: open {button['web_app'].get('url')} in a browser]")
+                        continue
                     self.buttons.append((message, button.get("text", ""), button.get("callback_data", "")))
                     labels.append(f"[{len(self.buttons)}] {button.get('text')}")
                 self.say("   " + "   ".join(labels))
@@ -115,11 +127,13 @@ class Demo:
             self.staff_says(line.removeprefix("/staff").strip())
             return True
         word, _, arg = line.partition(" ")
-        if word in ("/use", "/key", "/secret", "/fix"):
+        if word in ("/use", "/key", "/secret", "/fix", "/form"):
             key = self._key(arg)
             if key is None:
                 return True
-            if word == "/fix":
+            if word == "/form":  # to paste into the Mini App's form in a browser
+                self.say(f"(demo key {arg}: API key {key.account.api_key}   secret {key.secret_to_send})")
+            elif word == "/fix":
                 self.world.fix(key)
                 self.say(f"(demo key {arg} fixed on the exchange)")
             elif word == "/use":
@@ -172,7 +186,10 @@ async def run_demo(script: str | None = None) -> int:
             support = api.add_group("HuFi support (demo)", forum=True, chat_id=SUPPORT_CHAT_ID)
             staff = api.add_user("Sam", username="sam_hufi_support")
             api.set_member(support, staff, "administrator")
+            webapp_port = _free_port()
             settings = Settings(
+                webapp_url=f"http://127.0.0.1:{webapp_port}/webapp",
+                webapp_port=webapp_port,
                 telegram_bot_token=api.token,
                 telegram_api_base_url=api.base_url,
                 database_path=Path(tmp) / "demo.sqlite3",
@@ -184,10 +201,18 @@ async def run_demo(script: str | None = None) -> int:
             demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
             api.on_action = demo.on_action
             updates = Polling(timeout=1.0, allowed_updates=None)
-            async with running(settings, updates=updates, url_overrides=world.url_overrides, rate_limiter=False) as bot:
+            user = {"id": demo.user.id, "first_name": demo.user.first_name, "language_code": "en"}
+            async with running(
+                settings,
+                updates=updates,
+                url_overrides=world.url_overrides,
+                rate_limiter=False,
+                webapp_demo_user=user,
+            ) as bot:
                 demo.say("HuFi key-support bot: offline demo. Nothing here touches the network.\n")
                 demo.show_keys()
                 demo.say(HELP)
+                demo.say(WEBAPP_HELP.format(url=bot.services.webapp.local_url))
                 await _input_loop(demo, bot, script)
     print("Bye.", flush=True)
     return 0
@@ -222,6 +247,13 @@ async def _answered(demo: Demo, bot: RunningBot) -> None:
         await asyncio.wait_for(bot.settled(demo.new_updates()), ANSWER_TIMEOUT_SECONDS)
     except TimeoutError:
         demo.say("(the bot has not answered yet)")
+
+
+def _free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now, for the Mini App's address."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _prompt() -> str:

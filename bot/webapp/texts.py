@@ -47,6 +47,11 @@ _EN: Mapping[str, str] = {
     "err_network": "The page could not reach the bot's server. Check your connection and try again.",
     "verdict_ok": "The key passes every check HuFi makes.",
     "not_checked": "The key was not checked.",
+    "hourly_limit": (
+        "The key was not checked: you have checked {limit} keys in the last hour, the most this bot allows, so "
+        "that stolen keys can't be tested here. Try again in {minutes} min."
+    ),
+    "banned": "The key was not checked: this bot can't help you at the moment. You can reach HuFi at {contact}.",
     "perm_VIEW_ACCOUNT_BALANCE": "Account balance",
     "perm_VIEW_DEPOSIT_ADDRESS": "ETH deposit address",
     "perm_VIEW_SPOT_TRADING_HISTORY": "Spot trade history",

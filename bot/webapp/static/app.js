@@ -98,6 +98,8 @@
     result.hidden = false;
     result.className = 'result ' + (summary.ok ? 'ok' : 'fail');
     document.getElementById('verdict-title').textContent = summary.title || '';
+    // a check that did not run (the hourly limit) has nothing in the chat to point to
+    document.getElementById('verdict-note').hidden = summary.checked === false;
     var list = document.getElementById('verdict-details');
     while (list.firstChild) {
       list.removeChild(list.firstChild);

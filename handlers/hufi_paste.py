@@ -14,6 +14,7 @@ that quotes HuFi is for the human), and the key flow does not take a paste for a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,8 +33,9 @@ from handlers.texts import t
 
 log = logging.getLogger(__name__)
 
-#: `user_data` key of the focus a pasted HuFi error set
+#: `user_data` key of the focus a pasted HuFi error set, and how long it lasts (seconds)
 FOCUS_KEY = "hufi_focus"
+FOCUS_TTL = 30 * 60
 
 
 class _HufiPaste(filters.MessageFilter):
@@ -89,6 +91,7 @@ async def pasted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         context.user_data[FOCUS_KEY] = {
             "exchange": found.exchange_id,
             "permissions": [p.value for p in found.permissions],
+            "at": time.monotonic(),
         }
     log.info("pasted HuFi error recognised: %s, %d permission(s) named", found.kind, len(found.permissions))
     spec = CATALOG.get(found.exchange_id or "")
@@ -111,10 +114,13 @@ def hufi_paste_handlers(defer_to: Sequence[BaseHandler[Any, Any, Any]] = ()) -> 
 
 def focus_for(context: Any, exchange_id: str) -> Sequence[Permission]:
     """The permissions a pasted HuFi error named, for the verdict of a check on `exchange_id` (taken once: the next
-    verdict on that exchange leads with them, later ones don't). Empty when there is none."""
+    verdict on that exchange leads with them, later ones don't; a paste older than FOCUS_TTL is forgotten). Empty
+    when there is none."""
     data = getattr(context, "user_data", None)
     focus = data.get(FOCUS_KEY) if isinstance(data, dict) else None
     if not isinstance(focus, dict) or focus.get("exchange") not in (None, exchange_id):
         return ()
     data.pop(FOCUS_KEY, None)  # type: ignore[union-attr]
+    if time.monotonic() - float(focus.get("at") or 0.0) > FOCUS_TTL:
+        return ()
     return tuple(p for p in Permission if p.value in (focus.get("permissions") or ()))

@@ -10,7 +10,7 @@ EN: dict[str, str] = {
     "welcome": (
         "👋 Hi {name}! I help HuFi users whose exchange API key is refused.\n\n"
         "I run the very checks HuFi runs (balance, ETH deposit address, spot trade history), tell you what "
-        "the exchange actually said, and walk you through the fix.\n\n"
+        "the exchange actually said, and walk you through the fix. Got an error message from HuFi? Paste it here.\n\n"
         "HuFi only needs a <b>read-only</b> key: never enable trading or withdrawals for it. "
         "Messages that contain your key are deleted as soon as I read them."
     ),
@@ -21,6 +21,7 @@ EN: dict[str, str] = {
         "/status – is HuFi, an exchange or this bot down right now?\n"
         "/support – talk to a person from HuFi support\n"
         "/cancel – stop what we are doing\n\n"
+        "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
         "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
         "history. I keep a key encrypted for at most {minutes} minutes so you can re-check after fixing "
         "something, and I delete it as soon as the check passes."
@@ -31,6 +32,7 @@ EN: dict[str, str] = {
         "/status – is HuFi, an exchange or this bot down right now?\n"
         "/support – talk to a person from HuFi support\n"
         "/cancel – stop what we are doing\n\n"
+        "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
         "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
         "history. I don't keep your key after a check."
     ),

@@ -164,3 +164,25 @@ async def test_a_support_description_quoting_hufi_goes_to_support(tmp_path: Path
         await open_ticket(env, description="HuFi says: Failed to add API key.")
         await message_in_group(env, "Failed to add API key.")  # the description reached the ticket
         assert not [c for c in env.api.calls_to("sendMessage") if "could not finish" in str(c.params.get("text"))]
+
+
+def test_the_focus_is_taken_once_for_its_exchange_and_forgotten_after_a_while() -> None:
+    from types import SimpleNamespace
+
+    from handlers.hufi_paste import FOCUS_KEY, FOCUS_TTL, focus_for
+
+    def context(exchange: str | None, age: float = 0.0) -> Any:
+        import time
+
+        at = time.monotonic() - age
+        return SimpleNamespace(
+            user_data={FOCUS_KEY: {"exchange": exchange, "permissions": ["VIEW_DEPOSIT_ADDRESS"], "at": at}}
+        )
+
+    named = context("mexc")
+    assert focus_for(named, "gate") == ()  # another exchange's check: not this paste's
+    assert focus_for(named, "mexc") == (Permission.VIEW_DEPOSIT_ADDRESS,)
+    assert focus_for(named, "mexc") == ()  # taken once
+    assert focus_for(context(None), "gate") == (Permission.VIEW_DEPOSIT_ADDRESS,)  # no exchange named: the next check
+    assert focus_for(context("mexc", age=FOCUS_TTL + 1), "mexc") == ()
+    assert focus_for(SimpleNamespace(user_data=None), "mexc") == ()

@@ -198,3 +198,13 @@ async def test_kraken_deposit_funds_decided_from_the_reply() -> None:
         steps = " ".join(s.text for s in view.steps)
         assert view.cause is Cause.PERMISSION_MISSING and "Query Funds" in steps and "Tick Deposit Funds" not in steps
         assert view.said is not None and view.said.note == "Kraken's key settings don't include Query Funds."
+
+
+def test_the_command_line_says_when_checking_again_cannot_help() -> None:
+    report = _failed(
+        "mexc", "700002", 'mexc {"code":700002,"msg":"Signature for this request is not valid."}', Cause.SECRET_MISMATCH
+    )
+    cli = render_report(report, None)
+    assert "Signature for this request is not valid." in cli and "won't help" in cli and "Check again:" not in cli
+    fixable = render_report(_failed("mexc", "700007", None, Cause.PERMISSION_MISSING), None)
+    assert "won't help" not in fixable and "Check again:" in fixable

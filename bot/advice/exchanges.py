@@ -8,7 +8,7 @@ labels are the exchanges' own English UI words; the sentences that use them live
 Every fact carries its `source` (a URL) and how it was checked (`Checked`): read on that page, taken from a
 third-party guide that quotes the exchange's screen (the exchange's own page was not among the stored copies we could
 search), or taken from the project's reference notes (`reference/realworld.md` §2, `reference/hufi.md` §7) without
-re-reading the page. README's "Advice sources" table summarises the same rows. Checked 2026-12.
+re-reading the page. README's "What the bot does" says which facts rest on which kind of source. Checked 2026-12.
 """
 
 from __future__ import annotations

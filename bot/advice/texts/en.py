@@ -577,8 +577,8 @@ TEXTS: dict[str, Any] = {
         "in that exchange's campaigns. When HuFi accepts the new one, it shows it as connected.",
         "retry_later": "Nothing to change in HuFi. Once {exchange} answers normally again, press the refresh icon "
         "next to the key in your HuFi API keys (or add it again if HuFi said “Failed to add API key.”).",
-        "ok": "Add this key for {exchange} in HuFi; if it is already there and marked invalid, press the refresh "
-        "icon next to it instead. HuFi runs these same three checks and shows the key as connected.",
+        "ok": "add this key there for {exchange}, or, if it is already there and marked invalid, press the refresh "
+        "icon next to it. HuFi runs these same three checks and shows the key as connected.",
     },
     "labels": {
         "no_address": "{exchange} accepted the key but returned no ETH deposit address.",

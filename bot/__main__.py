@@ -117,17 +117,28 @@ def render_report(report: KeyCheckReport, campaign: str | None, outbound_ips: Se
     view = verdict_view(report, outbound_ips=outbound_ips)
     lines = [f"{view.exchange_name} key {view.fingerprint}"]
     for probe in view.probes:
-        detail = probe.summary or probe.code or ""
+        detail = probe.summary or probe.exchange_code or ""
         lines.append(f"  [{MARKS[probe.status.value]}] {probe.permission.value:<28} {detail}")
     lines.append("")
     if view.ok:
         lines.append("Every permission HuFi checks is granted.")
+        if view.hufi_next:
+            lines.append(f"In HuFi: {view.hufi_next}")
     else:
         lines.append(f"Cause: {view.title} ({view.cause})")
         if view.alternatives:
             lines.append("Could also be: " + ", ".join(a.title for a in view.alternatives))
+        said = view.said
+        if said is not None and (said.words or said.code):
+            words = f"“{said.words}”" if said.words else ""
+            code = f"code {said.code}" if said.code else ""
+            lines.append(f"{view.exchange_name} said: " + (f"{words} ({code})" if words and code else words or code))
+        elif said is not None and said.note:
+            lines.append(f"What the check saw: {said.note}")
         for n, step in enumerate(view.steps, 1):
             lines.append(f"  {n}. {step.title}: {step.text}")
+        if not view.recheck and not view.stopped_early:
+            lines.append("Checking this same key again won't help: it needs new key details.")
     types = [ct.value for ct in view.qualifies]
     lines.append("Qualifies for: " + (", ".join(types) if types else "no campaign type yet"))
     if campaign:

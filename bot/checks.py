@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.diagnosis.model import CampaignType
+from bot.advice.causes import recheck_helps
+from bot.diagnosis.model import CampaignType, Cause
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.probes import KeyChecker, ProgressCallback
 from bot.exchanges.report import KeyCheckReport
@@ -142,7 +143,8 @@ class CheckService:
             self._slots.release()
         check_id = await self._store(user_id, report, campaign_type, creds)
         kept = False
-        if report.ok or report.precheck is not None:
+        if report.ok or report.precheck is not None or not recheck_helps(report.verdict or Cause.UNKNOWN):
+            # nothing to check again, or only new credentials can help (bot.advice.causes): keep nothing
             await self.vault.wipe(user_id, report.exchange_id)
         elif self.vault.enabled:
             await self.vault.put(user_id, report.exchange_id, creds, str(campaign_type) if campaign_type else None)

@@ -24,6 +24,7 @@ from telegram.ext import Application
 
 from handlers.errors import fallback_handlers, on_error
 from handlers.guard import guard_handlers
+from handlers.hufi_paste import hufi_paste_handlers
 from handlers.private import key_flow, private_handlers
 from handlers.stats import stats_handlers
 from handlers.status import status_handlers
@@ -38,10 +39,13 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     last in the main group; the secret guard runs before everything in its own group."""
     main = private_handlers()
     flow = next(h for h in main if h.__class__.__name__ == "ConversationHandler")
+    support = support_handlers()
+    # a pasted HuFi error: before support's relay and the fallbacks, after the support flow's description step
+    pastes = hufi_paste_handlers(defer_to=[h for h in support if h.__class__.__name__ == "ConversationHandler"])
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
     app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers(
-        [*main, *status_handlers(), *stats_handlers(), *support_handlers(), *fallback_handlers()], group=MAIN_GROUP
+        [*main, *status_handlers(), *stats_handlers(), *pastes, *support, *fallback_handlers()], group=MAIN_GROUP
     )
     app.add_error_handler(on_error)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,7 +21,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.checks import CheckResult, RateLimited
-from bot.diagnosis.model import CampaignType, Cause
+from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
@@ -28,6 +30,7 @@ from bot.services import Services, services_of
 from bot.verdict import verdict_view
 from handlers import callbacks
 from handlers.common import LiveMessage, delete_secret_message, safe_edit, safe_send
+from handlers.hufi_paste import HUFI_PASTE, focus_for
 from handlers.policy import not_banned
 from handlers.render import (
     ask_key_message,
@@ -46,7 +49,12 @@ log = logging.getLogger(__name__)
 EXCHANGE, CAMPAIGN, KEY, SECRET, EXTRA = "exchange", "campaign", "key", "secret", "extra"
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE
-ANSWER = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & PRIVATE
+# a pasted HuFi error is not an answer to the flow's questions: handlers.hufi_paste explains it (mid-flow too)
+ANSWER = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & PRIVATE & ~HUFI_PASTE
+#: `/start <parameter>` that opens the flow: `check`, or a catalog exchange id (t.me/<bot>?start=mexc); any other
+#: parameter is left to the plain /start (the normal welcome), and a secret-looking one to the secret guard.
+_START_WORDS = "|".join(re.escape(w) for w in sorted([callbacks.CHECK, *CATALOG], key=len, reverse=True))
+START_LINK = filters.Regex(re.compile(rf"^/start(?:@\w+)?\s+({_START_WORDS})\s*\Z", re.IGNORECASE))
 
 
 # -- commands ------------------------------------------------------------------------------------------------------
@@ -57,6 +65,33 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services_of(context).users.upsert(user.id, user.first_name, user.username, user.language_code)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
     await update.effective_chat.send_message(t("welcome", name=esc(user.first_name)), reply_markup=keyboard)
+
+
+@not_banned
+async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """`/start <exchange>` from a link (HuFi's page can link to t.me/<bot>?start=mexc): the flow opens with that
+    exchange chosen, at the campaign question. `/start check` (the group secret warning links to it) opens it at the
+    exchange question."""
+    assert update.effective_user is not None and update.effective_chat is not None
+    arg = (context.args[0] if context.args else "").strip().lower()
+    if arg == callbacks.CHECK:
+        return await begin(update, context)
+    spec = CATALOG.get(arg)
+    if spec is None:  # the filter lets only known parameters through; this is the fallback should that change
+        await start(update, context)
+        return END
+    services = services_of(context)
+    user, chat = update.effective_user, update.effective_chat
+    await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
+    if not spec.needs_key:
+        await chat.send_message(t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))
+        return END
+    if not await _admit(chat, services, user.id):
+        return END
+    await _save_draft(services, user.id, spec.id, None, Credentials("", ""))
+    text = t("start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
+    await chat.send_message(text + "\n\n" + t("pick_campaign"), reply_markup=campaign_keyboard())
+    return CAMPAIGN
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -293,17 +328,26 @@ async def run_check(
     report = result.report
     await live.sent()  # the verdict comes after the progress message in the chat
     # the last progress edit and the verdict go out together: the verdict never waits behind an edit
+    focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
     await asyncio.gather(
         live.settle(progress_text(report, spec.display_name)),
-        send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck),
+        send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus),
     )
     return result
 
 
-async def send_verdict(chat: Any, services: Services, report: KeyCheckReport, check_id: int, *, kept: bool) -> None:
+async def send_verdict(
+    chat: Any,
+    services: Services,
+    report: KeyCheckReport,
+    check_id: int,
+    *,
+    kept: bool,
+    focus: Sequence[Permission] = (),
+) -> None:
     minutes = services.settings.key_retention_minutes if kept else 0
     down_note = await services.status_page.down_note(report)
-    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips)
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, focus=focus)
     text = verdict_text(view, kept_minutes=minutes, down_note=down_note)
     keyboard = result_keyboard(check_id, view)
     markup = InlineKeyboardMarkup(question_keyboard(view, check_id) + list(keyboard.inline_keyboard))
@@ -387,6 +431,7 @@ def key_flow() -> ConversationHandler[Any]:
                 CommandHandler("check", begin, filters=PRIVATE),
                 CallbackQueryHandler(begin, pattern=callbacks.START_CHECK),
                 CallbackQueryHandler(use_another_key, pattern=callbacks.ANOTHER_KEY),
+                CommandHandler("start", start_link, filters=PRIVATE & START_LINK),
             ],
             states={
                 EXCHANGE: [CallbackQueryHandler(picked_exchange, pattern=callbacks.PICK_EXCHANGE)],

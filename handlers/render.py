@@ -7,7 +7,7 @@ module only words it and escapes what it interpolates.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
@@ -27,14 +27,17 @@ def rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[Inl
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def exchange_keyboard(enabled: set[str] | None = None) -> InlineKeyboardMarkup:
-    """HuFi's exchanges first (key-based, then DEXs), then the ones HuFi does not list today."""
-    specs = list(CATALOG.values())
+def exchange_keyboard(
+    enabled: set[str] | None = None, *, callback: Callable[[str], str] = callbacks.pick_exchange
+) -> InlineKeyboardMarkup:
+    """HuFi's exchanges first (key-based, then DEXs), then the ones HuFi does not list today. `callback` builds each
+    button's data from the exchange id (`callbacks.another_key`: key-based exchanges only, straight to the key)."""
+    specs = [s for s in CATALOG.values() if callback is callbacks.pick_exchange or s.needs_key]
 
     def button(spec: ExchangeSpec) -> InlineKeyboardButton:
         off = enabled is not None and spec.hufi_listed and spec.id not in enabled
         label = spec.display_name + (" (off)" if off else "")
-        return InlineKeyboardButton(label, callback_data=callbacks.pick_exchange(spec.id))
+        return InlineKeyboardButton(label, callback_data=callback(spec.id))
 
     listed = sorted((s for s in specs if s.hufi_listed and s.kind is ExchangeKind.CEX), key=lambda s: s.display_name)
     dex = [s for s in specs if s.kind is ExchangeKind.DEX]
@@ -75,22 +78,22 @@ def progress_text(report: KeyCheckReport, exchange: str, note: str = "") -> str:
 
 
 def result_keyboard(check_id: int, view: VerdictView, *, step: int = 0) -> InlineKeyboardMarkup:
-    """The verdict's buttons: check again, next step, support, another key, forget."""
+    """The verdict's buttons: check again (only where checking the same key again can help), next step, support,
+    another key, forget."""
     another = InlineKeyboardButton(t("btn_another"), callback_data=callbacks.another_key(view.exchange_id))
     if view.ok:
         return InlineKeyboardMarkup([[another]])
-    first: list[InlineKeyboardButton] = [
-        InlineKeyboardButton(t("btn_again"), callback_data=callbacks.check_again(check_id))
-    ]
+    first: list[InlineKeyboardButton] = []
+    if view.recheck:
+        first.append(InlineKeyboardButton(t("btn_again"), callback_data=callbacks.check_again(check_id)))
     if step + 1 < len(view.steps):
         first.append(InlineKeyboardButton(t("btn_next"), callback_data=callbacks.next_step(check_id, step + 1)))
-    return InlineKeyboardMarkup(
-        [
-            first,
-            [InlineKeyboardButton(t("btn_support"), callback_data=callbacks.talk_to_support(check_id)), another],
-            [InlineKeyboardButton(t("btn_forget"), callback_data=callbacks.FORGET)],
-        ]
-    )
+    keyboard = [first] if first else []
+    keyboard += [
+        [InlineKeyboardButton(t("btn_support"), callback_data=callbacks.talk_to_support(check_id)), another],
+        [InlineKeyboardButton(t("btn_forget"), callback_data=callbacks.FORGET)],
+    ]
+    return InlineKeyboardMarkup(keyboard)
 
 
 def question_keyboard(view: VerdictView, check_id: int) -> list[list[InlineKeyboardButton]]:
@@ -116,14 +119,15 @@ def verdict_text(
     name = esc(view.exchange_name)
     qualified = view.campaign_names()
     if view.ok:
-        return "\n".join(
-            [
-                t("verdict_ok", exchange=name, fingerprint=esc(view.fingerprint)),
-                t("qualifies", types=esc(", ".join(qualified))),
-                t("forgot_after_ok"),
-            ]
-        )
+        lines = [t("verdict_ok", exchange=name, fingerprint=esc(view.fingerprint))]
+        lines += focus_lines(view)
+        lines.append(t("qualifies", types=esc(", ".join(qualified))))
+        if view.hufi_next:
+            lines.append(t("hufi_next_ok", text=esc(view.hufi_next)))
+        lines.append(t("forgot_after_ok"))
+        return "\n".join(lines)
     lines = [t("verdict_fail", title=esc(view.title))]
+    lines += focus_lines(view)
     if down_note:
         lines.append(esc(down_note))
     if not view.stopped_early:
@@ -135,8 +139,9 @@ def verdict_text(
             )
         if qualified:
             lines.append(t("qualifies", types=esc(", ".join(qualified))))
-    if view.code:
-        lines.append(t("exchange_said", exchange=name, code=esc(view.code[:80])))
+    said = said_line(view)
+    if said:
+        lines.append(said)
     if view.question is not None and step == 0:
         lines.append("")
         lines.append(t("question_prefix", question=esc(view.question.text)))
@@ -147,7 +152,36 @@ def verdict_text(
         lines.append(
             t("step_header", n=step + 1, total=len(view.steps), title=esc(current.title), text=esc(current.text))
         )
-    if kept_minutes is not None and not view.stopped_early:
+    if kept_minutes is not None and not view.stopped_early and view.recheck:
         lines.append("")
         lines.append(t("kept_for_recheck", minutes=kept_minutes) if kept_minutes else t("not_kept"))
     return "\n".join(lines)
+
+
+def said_line(view: VerdictView) -> str:
+    """What the exchange said, in its words and with its code, escaped; "" when there is nothing to show."""
+    said = view.said
+    if said is None:
+        return ""
+    name = esc(view.exchange_name)
+    if said.words and said.code:
+        return t("exchange_said_words", exchange=name, words=esc(said.words), code=esc(said.code))
+    if said.words:
+        return t("exchange_said_words_only", exchange=name, words=esc(said.words))
+    if said.code:
+        return t("exchange_said_code", exchange=name, code=esc(said.code))
+    return t("exchange_note", note=esc(said.note)) if said.note else ""
+
+
+def focus_lines(view: VerdictView) -> list[str]:
+    """When a pasted HuFi error named permissions: those first, each with what this check found."""
+    if not view.focus:
+        return []
+    names = ", ".join(t("perm_" + p.value) for p in view.focus)
+    lines = [t("focus_header", perms=esc(names))]
+    for perm in view.focus:
+        state = "granted" if perm in view.granted else "failed" if perm in view.missing else "not_checked"
+        lines.append(t("focus_line", mark=t(f"state_{state}"), perm=t("perm_" + perm.value)))
+    if view.ok:
+        lines.append(t("focus_all_work"))
+    return lines

@@ -10,7 +10,7 @@ EN: dict[str, str] = {
     "welcome": (
         "👋 Hi {name}! I help HuFi users whose exchange API key is refused.\n\n"
         "I run the very checks HuFi runs (balance, ETH deposit address, spot trade history), tell you what "
-        "the exchange actually said, and walk you through the fix.\n\n"
+        "the exchange actually said, and walk you through the fix. Got an error message from HuFi? Paste it here.\n\n"
         "HuFi only needs a <b>read-only</b> key: never enable trading or withdrawals for it. "
         "Messages that contain your key are deleted as soon as I read them."
     ),
@@ -21,6 +21,7 @@ EN: dict[str, str] = {
         "/status – is HuFi, an exchange or this bot down right now?\n"
         "/support – talk to a person from HuFi support\n"
         "/cancel – stop what we are doing\n\n"
+        "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
         "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
         "history. I keep a key encrypted for at most {minutes} minutes so you can re-check after fixing "
         "something, and I delete it as soon as the check passes."
@@ -31,6 +32,7 @@ EN: dict[str, str] = {
         "/status – is HuFi, an exchange or this bot down right now?\n"
         "/support – talk to a person from HuFi support\n"
         "/cancel – stop what we are doing\n\n"
+        "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
         "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
         "history. I don't keep your key after a check."
     ),
@@ -81,7 +83,6 @@ EN: dict[str, str] = {
     "forgot_after_ok": "I have not kept the key.",
     "verdict_fail": "❌ <b>{title}</b>",
     "verdict_partial": "Granted: {granted}. Missing: {missing}.",
-    "exchange_said": "{exchange} said: <code>{code}</code>",
     "step_header": "<b>Step {n} of {total}: {title}</b>\n{text}",
     "kept_for_recheck": "I keep the key encrypted for {minutes} minutes so you can tap “Done, check again”.",
     "not_kept": "I did not keep the key, so “check again” will ask for it.",
@@ -131,6 +132,48 @@ EN: dict[str, str] = {
     ),
     "banned": "Sorry, this bot can't help you at the moment. You can reach HuFi at {contact}.",
     "btn_question_other": "I'm not sure",
+    # -- issue #16: the exchange's own words, HuFi's next step, pasted HuFi errors, /start <exchange> --------------
+    "exchange_said_words": "{exchange} said: “{words}” (code <code>{code}</code>)",
+    "exchange_said_words_only": "{exchange} said: “{words}”",
+    "exchange_said_code": "{exchange} answered: <code>{code}</code>",
+    "exchange_note": "What I saw: {note}",
+    "hufi_next_ok": "<b>In HuFi:</b> {text}",
+    "focus_header": "HuFi reported these as missing: {perms}. Here:",
+    "focus_line": "{mark} {perm}",
+    "focus_all_work": "All of them work with this key now.",
+    "hufi_the_exchange": "the exchange",
+    "hufi_missing": (
+        "📋 That is HuFi's message for a key it could not use: {named} HuFi says “missing permissions” whenever "
+        "{exchange} refuses one of its checks, so besides a permission that isn't ticked it can also be a typo in "
+        "the key, a secret from another key, an expired key or an IP allow-list. {exchange}'s own reply tells them "
+        "apart: let's run the same checks here."
+    ),
+    "hufi_missing_named": "its checks of {perms} were refused.",
+    "hufi_missing_unnamed": "it doesn't say which checks failed.",
+    "hufi_missing_deposit": (
+        " When only the ETH deposit address is missing, the usual reason is that the account has no ETH deposit "
+        "address yet."
+    ),
+    "hufi_invalid_banner": (
+        "📋 HuFi shows this when a key that worked before failed its check again (HuFi re-checks keys while it "
+        "scores campaigns): something changed on {exchange}, such as an expired key, a permission or an IP "
+        "allow-list. Let's check the key here and find out what."
+    ),
+    "hufi_incomplete": (
+        "📋 HuFi says a field was empty: the API key, the secret, or for KuCoin the API passphrase and for BitMart "
+        "the memo. Let's check the key here with every part {exchange} needs."
+    ),
+    "hufi_failed": (
+        "📋 HuFi shows this when its check could not finish: {exchange} did not answer in time or was down, HuFi's "
+        "own service had a problem, or {exchange} sent a reply HuFi doesn't expect. It does not mean your "
+        "permissions are wrong. Let's run the same three checks here and see what {exchange} actually says."
+    ),
+    "btn_check_exchange": "🔑 Check my {exchange} key",
+    "hufi_check_named": "Tap the button and send me the {exchange} key: I'll look at these first.",
+    "start_with_exchange": (
+        "👋 Hi {name}! Let's check your <b>{exchange}</b> key the way HuFi does. Messages holding your key are "
+        "deleted as soon as I read them."
+    ),
     # -- support: the user's side --------------------------------------------------------------------------------
     "support_describe": (
         "🙋 I'll hand your case to a person from HuFi support, with the results of your last check "

@@ -14,6 +14,7 @@ from bot.advice import (
     exchange_permission_names,
     qualifying_campaigns,
     question_for,
+    recheck_helps,
     steps_for,
 )
 from bot.advice.texts import LANGUAGES
@@ -77,7 +78,8 @@ def test_every_cause_reads_as_an_alternative_on_every_exchange(cause: Cause, exc
 def test_new_causes_say_what_to_do(cause: Cause, words: str) -> None:
     text = all_text(steps_for(Diagnosis(cause), "okx"))
     assert words in text.lower()
-    assert "Check again" in text
+    assert ("Check again" in text) is recheck_helps(cause)  # a key HuFi's form refuses can't pass on a re-check
+    assert "Then in HuFi" in text
 
 
 @pytest.mark.parametrize("cause", list(Cause))
@@ -110,7 +112,7 @@ def test_ambiguous_diagnosis_gets_follow_up_steps_in_hufi_order() -> None:
     follow = [t for t in titles if t.startswith("If that wasn't it")]
     assert len(follow) == 3
     assert "permission" in follow[0] and "expired" in follow[1] and "IP" in follow[2]
-    assert titles[-1] == "Check again"
+    assert titles[-2:] == ["Check again", "Then in HuFi"]
 
 
 def test_permission_advice_names_the_exchange_checkboxes_and_never_trading() -> None:

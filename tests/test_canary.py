@@ -180,3 +180,62 @@ async def test_planted_credentials_never_reach_support_logs_or_database(
             assert form not in calls, "a credential reached the Bot API or the support chat"
             assert form not in logs, "a credential reached the logs"
             assert form.encode() not in files, "a credential reached the database files"
+
+
+async def test_planted_credentials_never_leave_the_process_through_hufi_pastes_and_start_links(
+    tmp_path: Path, production_logging: Collect
+) -> None:
+    """Issue #16's input paths: a pasted HuFi error (alone, and holding a secret), the focused check it starts, and
+    `/start <exchange>` with the key flow after it."""
+    planted: list[str] = []
+    async with bot_env(tmp_path, exchanges=["mexc"], checks_per_hour=100) as env:
+        mexc = env.world.fakes["mexc"]
+
+        with_secret = mexc.new_secret() + "H1"
+        planted.append(with_secret)
+        env.api.send_text(f"Provided API key can't be authorized on exchange. Missing permissions: {with_secret}")
+        await env.wait_text("looked like an API key")
+
+        partial = mexc.add_account()
+        partial.revoke(Permission.VIEW_DEPOSIT_ADDRESS)
+        planted += [partial.api_key, partial.secret]
+        env.api.send_text("MEXC: Missing permissions: VIEW_DEPOSIT_ADDRESS")
+        explained = await env.wait_text("HuFi's message")
+        env.api.press_button(explained.message, "another:mexc")
+        await env.wait_text("Send me the")
+        env.api.send_text(partial.api_key)
+        await env.wait_text("Now send the")
+        env.api.send_text(partial.secret)
+        await env.wait_text("HuFi reported these as missing")
+
+        linked = mexc.add_account()
+        planted += [linked.api_key, linked.secret]
+        env.api.send_text("/start mexc")
+        campaign = await env.wait_text("Which kind of HuFi campaign")
+        env.api.press_button(campaign.message, "ct:any")
+        await env.wait_text("Send me the")
+        env.api.send_text(f"{linked.api_key}:{linked.secret}")
+        await env.wait_text("passes every check")
+
+        wrong = mexc.new_secret()
+        planted.append(wrong)
+        env.api.send_text("/start mexc")
+        campaign = await env.wait_text("Which kind of HuFi campaign")
+        env.api.press_button(campaign.message, "ct:any")
+        await env.wait_text("Send me the")
+        env.api.send_text(f"{linked.api_key} {wrong}")
+        await env.wait_text("Step 1 of")  # a secret that doesn't belong: not kept at all
+        assert await env.services.vault.count_active() == 0
+
+        await env.app.update_persistence()
+        calls = json.dumps([{"m": c.method, "p": c.params} for c in env.api.calls], default=str)
+        db_path = env.settings.database_path
+
+    files = b"".join(p.read_bytes() for p in db_path.parent.iterdir() if p.name.startswith(db_path.name))
+    logs = "\n".join(production_logging.lines)
+    assert production_logging.lines, "logging captured nothing: the test would prove nothing"
+    for secret in planted:
+        for form in forms(secret):
+            assert form not in calls, "a credential reached the Bot API"
+            assert form not in logs, "a credential reached the logs"
+            assert form.encode() not in files, "a credential reached the database files"

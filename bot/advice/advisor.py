@@ -6,7 +6,8 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.advice.exchanges import deposit_network, permission_names
+from bot.advice.causes import HufiNext, recheck_helps, traits
+from bot.advice.exchanges import Guide, Variant, deposit_network, guide, permission_names, variant_for
 from bot.advice.model import Answer, Question, Step
 from bot.advice.texts import DEFAULT_LANGUAGE, lookup
 from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
@@ -98,10 +99,9 @@ def exchange_permission_names(exchange_id: str) -> dict[Permission, str]:
     return permission_names(_exchange(exchange_id))
 
 
-def _permission_list(exchange: str, language: str, wanted: Sequence[Permission]) -> str:
+def _permission_list(names: dict[Permission, str], language: str, wanted: Sequence[Permission]) -> str:
     """E.g. "Enable Reading (balances, deposit address and trade history)"."""
     phrases = lookup(language, "phrases")
-    names = permission_names(exchange)
     groups: dict[str, list[str]] = {}
     for perm in wanted:
         groups.setdefault(names[perm], []).append(phrases[_PERM_WHAT[perm]])
@@ -113,35 +113,65 @@ def _permission_list(exchange: str, language: str, wanted: Sequence[Permission])
     return phrases["perm_join"].join(items)
 
 
+def _expiry_text(found: Guide | None, name: str, language: str, ips: list[str], *, unbound_only: bool) -> str:
+    """What the exchange's key lifetime rule means for this user ("" when the exchange has none we know of).
+    `unbound_only`: only a rule about keys without an IP binding (for the advice to remove an allow-list)."""
+    if found is None or found.expiry is None:
+        return ""
+    expiry = found.expiry
+    if unbound_only and expiry.days_without_ip is None:
+        return ""
+    texts = lookup(language, "expiry")
+    ctx = {"exchange": name, "days": str(expiry.days_without_ip or ""), "ips": ", ".join(ips)}
+    text = _fmt(texts.get(expiry.text, ""), ctx)
+    if expiry.days_without_ip is not None:
+        text += _fmt(texts["days_without_ip_ips" if ips else "days_without_ip_no_ips"], ctx)
+    return text
+
+
 def _context(
     exchange: str,
     language: str,
     outbound_ips: Iterable[object] = (),
     missing: Iterable[Permission] | None = None,
+    variant: Variant | None = None,
 ) -> dict[str, str]:
     phrases = lookup(language, "phrases")
     spec = CATALOG.get(exchange)
+    found = guide(exchange)
     name = spec.display_name if spec is not None else (exchange or "the exchange")
     url = spec.api_management_url if spec is not None else ""
-    api_page = _fmt(phrases["api_page_url" if url else "api_page"], {"exchange": name, "url": url})
+    join = phrases["menu_join"]
+    if found is not None:
+        menu = join.join(found.menu.path)
+        menu_create = join.join((*found.menu.path, found.menu.create))
+        api_page = _fmt(phrases["api_page_url" if url else "api_page"], {"exchange": name, "url": url, "menu": menu})
+    else:
+        menu, menu_create = phrases["menu_unknown"], phrases["menu_create_unknown"]
+        api_page = _fmt(phrases["api_page_unknown"], {"exchange": name})
     wanted = [p for p in Permission if missing is None or p in set(missing)] or list(Permission)
     labels = [c.label for c in spec.extra_credentials] if spec is not None else []
     ips = _valid_ips(outbound_ips)
-    names = permission_names(exchange)
+    names = permission_names(exchange, variant)
     ctx = {
         "exchange": name,
         "api_page": api_page,
         "api_page_short": _fmt(phrases["api_page_short"], {"exchange": name}),
+        "menu": menu,
+        "menu_create": menu_create,
         "perm_balance": names[Permission.VIEW_ACCOUNT_BALANCE],
         "perm_deposit": names[Permission.VIEW_DEPOSIT_ADDRESS],
         "perm_trades": names[Permission.VIEW_SPOT_TRADING_HISTORY],
-        "perm_list": _permission_list(exchange, language, wanted),
+        "perm_list": _permission_list(names, language, wanted),
         "passphrase_label": labels[0] if labels else phrases["passphrase"],
         "extra_needed": "".join(_fmt(phrases["extra_needed"], {"label": label}) for label in labels),
         "deposit_network": deposit_network(exchange),
         "ips_text": _fmt(phrases["ips_known"], {"ips": ", ".join(ips)}) if ips else phrases["ips_unknown"],
         "connect_hint": (spec.connect_hint if spec is not None else "") or phrases["default_connect_hint"],
     }
+    unbound = _expiry_text(found, name, language, ips, unbound_only=True)
+    ctx["expiry_unbound"] = " " + unbound if unbound else ""
+    ctx["expiry_why"] = _expiry_text(found, name, language, ips, unbound_only=False) or phrases["expiry_generic"]
     return ctx
 
 
@@ -174,6 +204,37 @@ def _campaign_step(language: str, granted: Iterable[Permission]) -> Step:
     return Step(phrases["campaigns_title"], text)
 
 
+def _notes_step(cause: Cause, exchange: str, language: str, ctx: dict[str, str]) -> Step | None:
+    """The exchange's notes that matter for `cause`: its key lifetime rule where the fix touches the key (not for the
+    IP allow-list advice, which says it in its own step), and its extra steps."""
+    found = guide(exchange)
+    if found is None:
+        return None
+    touches = traits(cause).touches_key
+    parts: list[str] = []
+    if touches and cause is not Cause.IP_NOT_WHITELISTED:
+        expiry = ctx["expiry_why"] if found.expiry is not None else ""
+        if expiry:
+            parts.append(expiry)
+    extras = lookup(language, "extras")
+    for extra in found.extras:
+        if (extra.causes and cause in extra.causes) or (not extra.causes and touches):
+            parts.append(_fmt(extras.get(extra.text, ""), ctx))
+    text = " ".join(p for p in parts if p)
+    if not text:
+        return None
+    return Step(_fmt(lookup(language, "phrases", "notes_title"), ctx), text)
+
+
+def hufi_next_text(cause: Cause | None, exchange_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """What to do in HuFi's app once the key works ("" when nothing: a DEX). `cause` None: the key passes."""
+    exchange = _exchange(exchange_id)
+    key = "ok" if cause is None else traits(cause).hufi.value
+    if key == HufiNext.NONE.value:
+        return ""
+    return redact(_fmt(lookup(language, "hufi", key) or "", _context(exchange, language)))
+
+
 def steps_for(
     diagnosis: Diagnosis | None,
     exchange_id: str,
@@ -182,20 +243,30 @@ def steps_for(
     language: str = DEFAULT_LANGUAGE,
     granted: Iterable[Permission] | None = None,
     missing: Iterable[Permission] | None = None,
+    key_permissions: Iterable[str] = (),
 ) -> list[Step]:
     """What to do about `diagnosis` on `exchange_id`, in order.
 
-    The primary cause's steps come first, then one step per alternative (in HuFi's troubleshooting order), then,
-    when `granted` is given, which campaign types the key already qualifies for, and last "check again".
+    The primary cause's steps come first (an exchange's own steps, or a reply-dependent variant of them), then one
+    step per alternative (in HuFi's troubleshooting order), then the exchange's notes for this cause (key lifetime,
+    extra steps), then, when `granted` is given, which campaign types the key already qualifies for, "check again"
+    where checking the same key again can help, and last what to do in HuFi once the key works.
     `outbound_ips` are the addresses HuFi connects from (for keys with an IP allow-list); `missing` narrows the
-    permission list to what failed.
+    permission list to what failed; `key_permissions` are the permission names a key-info reply listed (they
+    decide reply-dependent variants, e.g. Kraken's Deposit Funds).
     """
     cause = diagnosis.cause if isinstance(diagnosis, Diagnosis) else Cause.OK
     exchange = _exchange(exchange_id)
     missing_list = list(missing) if missing is not None else None
-    ctx = _context(exchange, language, outbound_ips, missing_list)
+    variant = variant_for(exchange, cause, frozenset(missing_list or ()), frozenset(str(p) for p in key_permissions))
+    ctx = _context(exchange, language, outbound_ips, missing_list, variant)
     table = lookup(language, "steps", cause.value) or lookup(language, "steps", Cause.UNKNOWN.value)
-    raw = table.get(exchange) or table.get("default") or []
+    raw = (
+        (table.get(f"{exchange}@{variant.name}") if variant is not None else None)
+        or table.get(exchange)
+        or table.get("default")
+        or []
+    )
     steps = [Step(_fmt(title, ctx), _fmt(text, ctx)) for title, text in raw]
 
     alternatives = diagnosis.alternatives if isinstance(diagnosis, Diagnosis) else ()
@@ -203,10 +274,18 @@ def steps_for(
     for alt in sorted(set(alternatives) - {cause}, key=lambda c: _ORDER.get(c, len(_ORDER))):
         title = _fmt(phrases["if_not"], {"title": cause_title(alt, language, exchange_id=exchange)})
         steps.append(Step(title, _fmt(lookup(language, "summaries", alt.value), ctx)))
+    if cause not in (Cause.OK, Cause.NO_KEY_NEEDED):
+        notes = _notes_step(cause, exchange, language, ctx)
+        if notes is not None:
+            steps.append(notes)
     if granted is not None:
         steps.append(_campaign_step(language, granted))
     if cause not in (Cause.OK, Cause.NO_KEY_NEEDED):
-        steps.append(Step(phrases["recheck_title"], phrases["recheck_text"]))
+        if recheck_helps(cause):
+            steps.append(Step(phrases["recheck_title"], phrases["recheck_text"]))
+        hufi = hufi_next_text(cause, exchange, language)
+        if hufi:
+            steps.append(Step(_fmt(phrases["hufi_title"], ctx), hufi))
     return [Step(redact(s.title), redact(s.text)) for s in steps if s.title.strip() and s.text.strip()]
 
 

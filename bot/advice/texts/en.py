@@ -1,9 +1,12 @@
 """English advice texts. A translation is a copy of this dict with the strings translated.
 
 Keys are `Cause` and `CampaignType` values. Steps are `(title, text)` pairs; an exchange id key next to
-"default" replaces the default steps on that exchange. Placeholders filled in by `bot.advice`:
-{exchange} {api_page} {api_page_short} {perm_balance} {perm_deposit} {perm_trades} {perm_list} {passphrase_label}
-{deposit_network} {ips_text}. Answers point to a cause value, or to "primary" (keep the current diagnosis).
+"default" replaces the default steps on that exchange, and `<exchange>@<variant>` replaces them when a reply-dependent
+variant applies (`bot.advice.exchanges.Variant`). Placeholders filled in by `bot.advice`:
+{exchange} {api_page} {api_page_short} {menu} {menu_create} {perm_balance} {perm_deposit} {perm_trades} {perm_list}
+{passphrase_label} {deposit_network} {ips_text} {expiry_unbound} {expiry_why}. Answers point to a cause value, or to
+"primary" (keep the current diagnosis). The menu items and permission labels come from the exchange table
+(`bot.advice.exchanges`), with their sources; the sentences here are ours.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ _PERMISSIONS_STEP = (
 )
 _RECREATE = (
     "If you can't edit the key",
-    "Some exchanges don't let you change a key after creation. Then delete it, create a new read-only key and "
-    "send me the new key and secret.",
+    "Some exchanges don't let you change a key after creation. Then delete it, create a new read-only key "
+    "({menu_create}) and send me the new key and secret.",
 )
 
 TEXTS: dict[str, Any] = {
@@ -59,7 +62,8 @@ TEXTS: dict[str, Any] = {
         "secret_mismatch": "Make sure the secret key was created together with this API key; if unsure, create a "
         "new key.",
         "passphrase_wrong": "Enter the {passphrase_label} you chose when you created this key.",
-        "ip_not_whitelisted": "Remove the key's IP allow-list on {api_page_short}, or add HuFi's addresses to it.",
+        "ip_not_whitelisted": "Remove the key's IP allow-list on {api_page_short}, or add HuFi's addresses to "
+        "it.{expiry_unbound}",
         "permission_missing": "Turn on {perm_list} for this key on {api_page_short}.",
         "no_deposit_address": "Create an ETH deposit address on the {deposit_network} network on {exchange}.",
         "clock_skew": "Nothing to change on your side; try again in a few minutes.",
@@ -112,7 +116,7 @@ TEXTS: dict[str, Any] = {
                 ),
                 (
                     "Still refused?",
-                    "Create a new read-only key and send me the new key and secret.",
+                    "Create a new read-only key ({menu_create}) and send me the new key and secret.",
                 ),
             ],
         },
@@ -125,14 +129,10 @@ TEXTS: dict[str, Any] = {
                 ),
                 (
                     "Renew or replace it",
-                    "If {exchange} offers to extend the key, do that. Otherwise create a new read-only key with "
-                    "{perm_list}.",
+                    "If {exchange} offers to extend the key, do that. Otherwise create a new read-only key "
+                    "({menu_create}) with {perm_list}.",
                 ),
-                (
-                    "Why keys expire",
-                    "Exchanges often let keys lapse after a fixed time or after a long time without use, more "
-                    "quickly for keys without an IP allow-list.",
-                ),
+                ("Why keys expire", "{expiry_why}"),
             ],
         },
         "secret_mismatch": {
@@ -148,8 +148,8 @@ TEXTS: dict[str, Any] = {
                 ),
                 (
                     "Lost the secret?",
-                    "It can't be shown again. Delete the key on {api_page}, create a new read-only key, and save "
-                    "the secret right away.",
+                    "It can't be shown again. Delete the key on {api_page}, create a new read-only key "
+                    "({menu_create}), and save the secret right away.",
                 ),
             ],
         },
@@ -177,7 +177,7 @@ TEXTS: dict[str, Any] = {
                 (
                     "Remove the IP allow-list",
                     "Open the key on {api_page} and switch IP restriction off (no trusted IPs), then save. This "
-                    "is the simplest fix for a read-only key.",
+                    "is the simplest fix for a read-only key.{expiry_unbound}",
                 ),
                 ("Or allow HuFi's addresses", "{ips_text}"),
                 _RECREATE,
@@ -194,7 +194,8 @@ TEXTS: dict[str, Any] = {
                 (
                     "Tick the four query permissions",
                     "Turn on Query Funds, Query Open Orders & Trades, Query Closed Orders & Trades and Export "
-                    "Data. Leave the trading, deposit and withdrawal permissions off.",
+                    "Data. Deposit Funds isn't needed unless Kraken refuses the deposit-address check afterwards "
+                    "(I'll tell you if it does). Leave Withdraw Funds and the trading permissions off.",
                 ),
                 (
                     "Set the nonce window",
@@ -202,6 +203,22 @@ TEXTS: dict[str, Any] = {
                     "with a smaller one.",
                 ),
                 ("Save", "Save the key (Kraken may ask you to confirm with 2FA)."),
+            ],
+            "kraken@deposit_funds": [
+                ("Open the key settings", "Go to {api_page} and edit this key."),
+                (
+                    "Add Deposit Funds",
+                    "Kraken refused the ETH deposit-address request although this key has Query Funds: on Kraken "
+                    "that request (DepositAddresses) also needs Deposit Funds. Tick Deposit Funds and keep Query "
+                    "Funds. Deposit Funds lets the key read and create deposit addresses; it can't move money out. "
+                    "Leave Withdraw Funds and the trading permissions off.",
+                ),
+                ("Save", "Save the key (Kraken may ask you to confirm with 2FA)."),
+                (
+                    "Why HuFi needs it",
+                    "HuFi accepts a Kraken key with Query Funds alone when you add it, but it reads your ETH deposit "
+                    "address later, when it scores campaigns; if Kraken refuses that, the key scores nothing.",
+                ),
             ],
             "kucoin": [
                 ("Open the key settings", "Go to {api_page} and edit this key."),
@@ -495,9 +512,17 @@ TEXTS: dict[str, Any] = {
         },
     },
     "phrases": {
-        "api_page": "the API management page of {exchange}",
-        "api_page_url": "the API management page of {exchange} ({url})",
+        "api_page": "the API page of {exchange} ({menu})",
+        "api_page_url": "the API page of {exchange} ({menu}, or {url})",
         "api_page_short": "{exchange}'s API page",
+        "api_page_unknown": "the API management page of {exchange}",
+        "menu_join": " → ",
+        "menu_unknown": "your account's API management page",
+        "menu_create_unknown": "the “create API key” button on your account's API management page",
+        "notes_title": "Good to know on {exchange}",
+        "hufi_title": "Then in HuFi",
+        "expiry_generic": "Exchanges often let keys lapse after a fixed time or after a long time without use, more "
+        "quickly for keys without an IP allow-list.",
         "ips_known": "If you want to keep the allow-list, add every one of these addresses to it: {ips}. They "
         "are shared cloud addresses used for all HuFi users, so they limit who can use the key less than a "
         "personal address would.",
@@ -519,6 +544,57 @@ TEXTS: dict[str, Any] = {
         "extra_needed": " plus the {label}",
         "default_connect_hint": "Connect your wallet in HuFi; no exchange key is involved.",
         "list_and": " and ",
+    },
+    "expiry": {
+        "days_without_ip": "On {exchange}, a key without an IP binding expires after {days} days.",
+        "days_without_ip_ips": " Binding HuFi's addresses to the key ({ips}) avoids that.",
+        "days_without_ip_no_ips": " Binding HuFi's addresses to it avoids that (support has the current list); "
+        "otherwise renew the key before it lapses.",
+        "kucoin_general": "On KuCoin, a key with only the General permission never expires. Keys that may trade "
+        "and have no IP binding are deleted, or lose trading, after 30 days without use.",
+    },
+    "extras": {
+        "passphrase_chosen": "The {passphrase_label} is the one you typed yourself when you created the key; "
+        "{exchange} can't show it again.",
+        "kucoin_passphrase": "KuCoin has you choose the API passphrase when you create the key (HuFi's form takes "
+        "7 to 32 characters, no spaces); KuCoin can't show it again.",
+        "bitmart_memo": "BitMart's memo is whatever you typed in the Memo field when you created the key (HuFi's "
+        "form takes up to 32 characters); BitMart can't show it again.",
+        "xt_application": "XT lets a key work only after your API application was approved (User Center → API "
+        "Management → Create API → Submit for review; XT reviews it within 3 to 5 business days) and after "
+        "identity verification (KYC).",
+        "gate_trading_account": "HuFi's guide asks for the key on the Trading Account: pick that account type when "
+        "you create the key.",
+        "kraken_nonce_window": "Under the key's advanced settings, set the nonce window to 5000 or more; HuFi "
+        "refuses Kraken keys with a smaller one.",
+    },
+    "hufi": {
+        "revalidate": "Once the check here passes, open your API keys in HuFi and press the refresh icon next to "
+        "the {exchange} key: HuFi checks all three permissions again, and the key no longer shows as invalid or "
+        "missing permissions. No need to add it again.",
+        "replace": "Once a key passes here, open your API keys in HuFi and edit the {exchange} key: paste the key "
+        "and secret that passed{extra_needed}. Don't delete the old key first: deleting a key in HuFi ends your part "
+        "in that exchange's campaigns. When HuFi accepts the new one, it shows it as connected.",
+        "retry_later": "Nothing to change in HuFi. Once {exchange} answers normally again, press the refresh icon "
+        "next to the key in your HuFi API keys (or add it again if HuFi said “Failed to add API key.”).",
+        "ok": "add this key there for {exchange}, or, if it is already there and marked invalid, press the refresh "
+        "icon next to it. HuFi runs these same three checks and shows the key as connected.",
+    },
+    "labels": {
+        "no_address": "{exchange} accepted the key but returned no ETH deposit address.",
+        "ccxt_empty_address": "{exchange}'s reply held no ETH deposit address.",
+        "ccxt_network_selection": "{exchange} answered, but the reply could not be read on our side.",
+        "network_param_missing": "The deposit-address request could not be made the way {exchange} expects (our side).",
+        "ccxt_credentials": "A required part of the key details was empty.",
+        "api_key_required": "{exchange} said the request carried no API key.",
+        "restricted_location": "{exchange} refused requests from our checking server's country or region.",
+        "gateway_page": "{exchange} answered with an error page instead of data.",
+        "secret_not_base64": "The secret key is not in the format {exchange} issues.",
+        "not_checked": "Some permissions could not be checked.",
+        "key_info": "{exchange}'s key settings mark the key as expired.",
+        "nonce_window=*": "The key's nonce window is {arg}; HuFi needs at least 5000.",
+        "missing:*": "{exchange}'s key settings don't include {arg}.",
+        "http_*": "{exchange} answered with HTTP status {arg}.",
     },
     "campaign_names": {
         "MARKET_MAKING": "Market making",

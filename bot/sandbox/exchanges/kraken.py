@@ -7,7 +7,10 @@ alone; we also read the ETH deposit address (`DepositAddresses` asset=ETH method
 
 Account knobs (`FakeAccount.settings`): `kraken_permissions` (Kraken's permission names, instead of the ones derived
 from `FakeAccount.permissions`), `nonce_window` (default 10000), `name`, `key_info_style` ("hufi": the snake_case
-fields HuFi's client reads, the default; "docs": the camelCase fields of Kraken's API reference page).
+fields HuFi's client reads, the default; "docs": the camelCase fields of Kraken's API reference page),
+`deposit_addresses_needs` (the Kraken permissions `DepositAddresses` asks for: Kraken's pages disagree, its API
+reference says Query Funds, the default here, its support article "how to create an API key" says Deposit Funds;
+`["query-funds", "deposit-funds"]` answers like the latter, `EGeneral:Permission denied` to a Query Funds-only key).
 
 More lenient than the real exchange: its own checks never produce EAccount:Invalid permissions (also sent for
 regional asset restrictions), EAuth:* account states, ETrade:User Locked and EGeneral:Temporary lockout. Tests
@@ -35,6 +38,7 @@ from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Rou
 DEFAULT_NONCE_WINDOW = 10_000
 ETH_METHOD = "Ether (Hex)"
 QUERY_FUNDS = "query-funds"
+DEPOSIT_FUNDS = "deposit-funds"
 TRADE_PERMISSIONS = ("query-open-trades", "query-closed-trades", "export-data")
 #: Kraken permission each private path needs (None: any valid key may call it)
 REQUIRED_PERMISSION: dict[str, str | None] = {
@@ -157,7 +161,11 @@ class FakeKraken(FakeExchange):
         """Expiry, freeze and IP as usual; permissions by Kraken's own names."""
         super().check_account(account, replace(route, permission=None))
         needed = REQUIRED_PERMISSION.get(route.path)
-        if needed is not None and needed not in kraken_permissions(account):
+        needs = [needed] if needed is not None else []
+        if route.path == "/0/private/DepositAddresses":
+            needs = list(account.settings.get("deposit_addresses_needs", needs))
+        have = kraken_permissions(account)
+        if any(n not in have for n in needs):
             raise Rejection("permission_missing")
 
     # -- handlers ------------------------------------------------------------------------------------------------

@@ -201,8 +201,8 @@ async def test_credentials_sent_through_the_page_never_leave_the_process(tmp_pat
         status, answer = await page.submit("mexc", {"api_key": over.api_key, "secret": over.secret})
         assert status == 200 and answer["result"]["checked"] is False  # the hourly limit
 
-        env.api.send_text("/forget")
-        await env.wait_text("deleted every key")
+        env.api.send_text("/forget")  # (whatever is kept: wrong secrets and passphrases no longer are)
+        await env.wait_method("sendMessage")
         await env.app.update_persistence()
         calls = json.dumps([{"m": c.method, "p": c.params} for c in env.api.calls], default=str)
         db_path = env.settings.database_path

@@ -385,9 +385,7 @@ class ChatMoveRepository:
                 "DO UPDATE SET new_id = excluded.new_id, moved_at = excluded.moved_at",
                 (old_id, new_id, self._clock()),
             )
-            await tx.execute(
-                "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_id, old_id)
-            )
+            await tx.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_id, old_id))
 
     async def resolve(self, chat_id: int) -> int:
         """Where `chat_id` is now (itself when it never moved)."""

@@ -66,9 +66,7 @@ class StaffRule:
     def support_chat_id(self) -> int | None:
         return self.chat.id if self.chat is not None else None
 
-    async def verdict(
-        self, user_id: int | None, *, is_bot: bool = False, as_chat: int | None = None
-    ) -> StaffVerdict:
+    async def verdict(self, user_id: int | None, *, is_bot: bool = False, as_chat: int | None = None) -> StaffVerdict:
         """The rule for one message: `user_id` its sender, `as_chat` the chat it was posted as, if any (only when
         that is the chat the message is in: an anonymous administrator)."""
         if self.members is None or self.chat is None:

@@ -39,27 +39,29 @@ Context = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
 
 
-def posted_as(message: Message | None) -> int | None:
+def posted_as(message: Message | None) -> Chat | None:
     """The chat a message was posted as, when that is the chat it is in (an anonymous administrator); else None."""
     if message is None or message.sender_chat is None or message.sender_chat.id != message.chat_id:
         return None
-    return message.sender_chat.id
+    return message.sender_chat
 
 
-async def staff_verdict(services: Services, user: User | None, sender_chat: Chat | None = None) -> StaffVerdict:
-    """The staff rule for one message's sender: `user` (`from`) and `sender_chat`."""
-    as_chat = sender_chat.id if sender_chat is not None else None
+async def staff_verdict(services: Services, user: User | None, message: Message | None = None) -> StaffVerdict:
+    """The staff rule for a sender: `user` (the message's `from`), or the chat `message` was posted as."""
+    as_chat = posted_as(message)
     if as_chat is None and user is None:
         return StaffVerdict.NOT_STAFF
     return await services.staff.verdict(
-        user.id if user is not None else None, is_bot=user.is_bot if user is not None else False, as_chat=as_chat
+        user.id if user is not None else None,
+        is_bot=user.is_bot if user is not None else False,
+        as_chat=as_chat.id if as_chat is not None else None,
     )
 
 
-async def is_staff(services: Services, user: User | None, sender_chat: Chat | None = None) -> bool:
-    """The staff rule, for one Telegram user (or a message posted as `sender_chat`: pass it only when that is the
-    chat the message is in, see `posted_as`)."""
-    return await staff_verdict(services, user, sender_chat) is StaffVerdict.STAFF
+async def is_staff(services: Services, user: User | None, message: Message | None = None) -> bool:
+    """The staff rule, for one Telegram user (and, given the `message`, an anonymous administrator of the support
+    chat posting as it)."""
+    return await staff_verdict(services, user, message) is StaffVerdict.STAFF
 
 
 def not_banned(
@@ -177,8 +179,7 @@ def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction
         async def checked(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> None:
             message = request.message
             sender = message.from_user
-            as_chat = message.sender_chat if posted_as(message) is not None else None
-            verdict = await staff_verdict(request.services, sender, as_chat)
+            verdict = await staff_verdict(request.services, sender, message)
             if verdict is StaffVerdict.STAFF:
                 await action(request, *args, **kwargs)
                 return

@@ -21,7 +21,7 @@ from telegram.ext import CommandHandler, ContextTypes, Job, filters
 from bot.insights import DigestSchedule, PeriodError, RenderError, make_insights, parse_period, parse_timezone
 from bot.insights.texts import t
 from bot.services import Services, services_of
-from handlers.policy import is_staff, posted_as
+from handlers.policy import is_staff
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     services = services_of(context)
     if message is None or services.support is None or message.chat_id != services.support.chat_id:
         return  # only the support chat has insights; elsewhere the command means nothing
-    if not await is_staff(services, message.from_user, message.sender_chat if posted_as(message) else None):
+    if not await is_staff(services, message.from_user, message):
         log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
         await _say(message, t("stats_staff_only"))
         return

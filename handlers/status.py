@@ -9,7 +9,7 @@ from telegram.ext import CommandHandler, ContextTypes
 
 from bot.services import Services, services_of
 from bot.status_page import pages
-from handlers.policy import is_staff, posted_as
+from handlers.policy import is_staff
 from handlers.render import esc
 
 
@@ -35,8 +35,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None
     await chat.send_chat_action("typing")
-    as_chat = message.sender_chat if posted_as(message) is not None and message is not None else None
-    detailed = await is_staff(services, user, as_chat)
+    detailed = await is_staff(services, user, message)
     extra = await staff_facts(services) if detailed else None
     text = await services.status_page.text(detailed=detailed, extra=extra)
     thread = message.message_thread_id if message is not None and message.is_topic_message else None

@@ -26,9 +26,11 @@ from bot.health import (
     State,
     exchange_check_name,
 )
+from bot.insights import DigestSchedule
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.world import SandboxWorld
 from bot.status_page import PAGE_LIMIT
+from handlers.stats import schedule_digest
 from handlers.status import staff_facts
 from tests.test_support import (
     STAFF_ID,
@@ -209,8 +211,13 @@ async def test_an_upgrade_seen_only_through_errors_is_followed_stored_and_used_f
             api.send_text("Any news?")
             copy = await message_in_group_of(env2, new.id, "Any news?")
             assert copy["message_thread_id"] == thread
-            assert not [c for c in api.calls[calls_before:] if c.params.get("chat_id") == BASIC]
             assert env2.services.support is not None and env2.services.support.chat_id == new.id
+            digest = schedule_digest(env2.app, DigestSchedule.from_settings("mon", "9", "UTC", days=7))
+            assert digest is not None
+            await digest.run(env2.app)  # what the JobQueue does on Monday at 9
+            photos = await eventually(lambda: api.calls_to("sendPhoto"), 60, "the weekly digest")
+            assert [c.params["chat_id"] for c in photos] == [new.id] and photos[0].ok
+            assert not [c for c in api.calls[calls_before:] if c.params.get("chat_id") == BASIC]
         assert len([r for r in caplog.records if r.name == "bot.support.chat"]) == 1
         cards = [m for m in api.transcript(new) if "Ticket #1" in (m.get("text") or "")]
         assert len(cards) == 1

@@ -244,7 +244,7 @@ class TelegramEmulator(BotApiState):
 
     Inspect: ``calls`` (every request, decoded), ``await wait_call(method)``, ``await next_action(method)``,
     ``deleted``, ``transcript(chat)``, ``on_action`` (a listener called with each ``Action``).
-    Steer: ``fail(...)``, ``slow(...)``, ``push_error(exc)``, ``group_rate``, ``private_rate``,
+    Steer: ``fail(...)``, ``slow(...)``, ``hold(...)``, ``push_error(exc)``, ``group_rate``, ``private_rate``,
     ``callback_answer_window``, ``clock`` and ``advance``. Inject: the helpers listed in the module docstring.
     """
 

@@ -4,18 +4,19 @@ A worker claims the next due item (which takes a lease on it, in the worker's na
 schedules a retry or marks it failed. Delivery is at least once: a lease that runs out (or that start-up releases
 because its owner died) makes the item claimable again.
 
-Order. Every item belongs to a *lane*, one conversation (by default its chat; the support desk uses one lane per
-user and side). Items of a lane are sent in the order they were queued: an item is claimable only while no
-earlier pending item of its lane *holds* it back. An earlier item holds the lane
+Order ("order kept" means exactly this). Every item belongs to a *lane*, one conversation (by default its chat;
+the support desk uses one lane per user and side). An item is claimable only while no earlier pending item of its
+lane *holds* it back, and an earlier item holds its lane
 
 - while it has not been tried yet, or is being sent right now (its lease is live), and
-- after a failed attempt, until its first retry has been made (at most `HOLD_ATTEMPTS` attempts in all).
+- after a failed attempt, until its first retry has been made (`HOLD_ATTEMPTS` counted attempts in all).
 
-So a failure that clears at the first retry (a network blip, a flood wait, a topic re-created) keeps the
-conversation's order exactly; an item that keeps failing is *parked*: it goes on being retried on its own backoff
-(until `max_attempts`), and the items behind it go out meanwhile, so it may arrive after them. Items of other lanes,
-even in the same chat, are never held up by it. A flood wait (429) is the chat's, not the item's: `hold_chat` moves
-every pending item of that chat to the time Telegram gave, and the attempt is not counted.
+So within a lane no two items are ever in flight at once, and an item is sent only after every earlier one was
+sent, was given up, or failed twice. A failure that clears at the first retry (a network blip, a flood wait, a
+topic re-created) keeps the conversation's order exactly; an item that keeps failing is *parked*: it is retried on
+its own backoff (until `max_attempts`) and the items behind it go out meanwhile, so it arrives after them. Items of
+other lanes, even in the same chat, are never held up by it. A flood wait (429) is the chat's, not the item's:
+`hold_chat` moves every pending item of that chat to the time Telegram gave, and the attempt is not counted.
 """
 
 from __future__ import annotations

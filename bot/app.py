@@ -185,7 +185,7 @@ async def on_start(app: App) -> None:
     services = services_of(app)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     if services.support is not None:
-        services.support.chat_problems = await verify_support_chat(app.bot, services.settings)
+        services.support.chat_problems = await verify_support_chat(app.bot, services.settings, services.support)
     await services.start()
     if app.job_queue is not None:
         app.job_queue.run_once(_read_exchange_list, when=0, name=EXCHANGE_LIST_JOB)

@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.probes import KeyChecker
 from bot.status_page import StatusPage
-from bot.support import Support
+from bot.support import Support, SupportChat
 from bot.support.delivery import Delivery
 from bot.support.desk import TicketDesk, support_outbox
 from bot.support.sender import SupportSender
@@ -39,7 +39,7 @@ from bot.webapp import CheckSubmitter, WebAppService
 from storage.checks import CheckRepository
 from storage.db import Database
 from storage.moderation import BanRepository, RateLimitLedger
-from storage.support import TopicRepository
+from storage.support import ChatMoveRepository, TopicRepository
 from storage.users import UserRepository
 from storage.vault import Vault, load_or_create_key
 
@@ -147,7 +147,9 @@ async def open_services(
     started_at = time.time()
     support = None
     if settings.support_chat_id is not None and sender is not None:
-        support = _support(settings, db, sender, users, check_history, clock)
+        chat = SupportChat(settings.support_chat_id, ChatMoveRepository(db, clock))
+        await chat.load()  # the supergroup the support group became, if an earlier run followed it
+        support = _support(settings, db, sender, users, check_history, clock, chat)
     checks = CheckService(
         key_checker,
         history=check_history,
@@ -178,7 +180,7 @@ async def open_services(
         key_checker=key_checker,
         checks=checks,
         status_page=StatusPage(settings, factory=factory, db=db, get_me=get_me, started_at=started_at),
-        staff=StaffRule(sender, settings.support_chat_id, settings.staff_user_ids),
+        staff=StaffRule(sender, support.chat if support is not None else None, settings.staff_user_ids),
         support=support,
         webapp=webapp,
         clock=clock,
@@ -193,11 +195,11 @@ def _support(
     users: UserRepository,
     check_history: CheckRepository,
     clock: Callable[[], float],
+    chat: SupportChat,
 ) -> Support:
-    assert settings.support_chat_id is not None
     desk = TicketDesk(
         db,
-        support_chat_id=settings.support_chat_id,
+        support_chat_id=chat,
         users=users,
         check_history=check_history,
         outbox=support_outbox(db, clock),
@@ -205,7 +207,7 @@ def _support(
         clock=clock,
         outbound_ips=settings.hufi_outbound_ips,
     )
-    topics = Topics(sender, TopicRepository(db, clock), users, settings.support_chat_id)
+    topics = Topics(sender, TopicRepository(db, clock), users, chat)
     return Support(desk, topics, Delivery(desk, topics, sender))
 
 

@@ -1,7 +1,8 @@
 """The status page: what /status and `python -m bot status` report, built on the checks of `bot.health`.
 
 Transport-free: the Bot API's getMe comes in as a callable. Everyone gets the summary; `detailed=True` (staff, and
-the command line) adds latencies, errors and the facts passed in.
+the command line) adds latencies, errors and the facts passed in. `pages(text)` cuts a long text into messages
+that fit Telegram's limit (the staff view with every exchange failing and every fact runs past it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport
 from bot.health import HealthService, build_health_service, down_verdict, format_summary, standard_checks
 from storage.db import Database
+
+#: Longest text of one message: Telegram counts 4,096 characters after entity parsing
+#: (https://core.telegram.org/bots/api#sendmessage); a page stays below that with room to spare.
+PAGE_LIMIT = 4000
+#: At most this many messages for one /status (the rest is cut, saying so).
+MAX_PAGES = 4
+_ELLIPSIS = "…"
 
 #: Verdicts for which an outage is the likelier story than the key.
 OUTAGE_CAUSES = frozenset(
@@ -93,3 +101,39 @@ class StatusPage:
 
     async def close(self) -> None:
         await self.health.close()
+
+
+def pages(text: str, limit: int = PAGE_LIMIT, max_pages: int = MAX_PAGES) -> list[str]:
+    """`text` as at most `max_pages` pieces of at most `limit` characters, cut between sections (blank lines) where it
+    can, else between lines; a single line longer than `limit` is shortened with an ellipsis, and what does not fit
+    in `max_pages` is left out, saying how many lines. The text is plain: the caller escapes each piece on its own,
+    so no markup is ever cut in two."""
+    lines = [line if len(line) <= limit else line[: limit - 1] + _ELLIPSIS for line in text.split("\n")]
+    chunks: list[list[str]] = []
+    page: list[str] = []
+    for line in lines:
+        while page and len("\n".join([*page, line])) > limit:
+            cut = _section_end(page)
+            chunks.append(page[:cut])
+            page = page[cut:]
+        page.append(line)
+    chunks.append(page)
+    result = [joined for chunk in chunks if (joined := "\n".join(chunk).strip("\n"))]
+    if len(result) > max_pages:
+        kept = result[max_pages - 1].split("\n")
+        left = sum(len(chunk) for chunk in chunks[max_pages:])
+        while len(kept) > 1 and len("\n".join(kept)) + len(f"\n{_ELLIPSIS} ({left + 1} more lines not shown)") > limit:
+            kept.pop()
+            left += 1
+        note = f"{_ELLIPSIS} ({left} more lines not shown)"
+        last = "\n".join(kept)[: limit - len(note) - 1]
+        result = [*result[: max_pages - 1], last + "\n" + note]
+    return result or [""]
+
+
+def _section_end(page: list[str]) -> int:
+    """Where to cut a full page: after its last blank line if that keeps at least half of it, else at its end."""
+    for index in range(len(page) - 1, 0, -1):
+        if not page[index].strip():
+            return index + 1 if index + 1 >= len(page) // 2 else len(page)
+    return len(page)

@@ -24,6 +24,10 @@ CARD_TEXTS: dict[str, str] = {
     "header_recheck": "🔁 <b>Ticket #{ticket}: re-check requested by staff</b>",
     "header_recheck_no_ticket": "🔁 <b>Re-check requested by staff</b> (no open ticket)",
     "header_new_topic": "🧵 <b>Ticket #{ticket}</b> (new topic: the previous one was deleted)",
+    "header_again": (
+        "🧵 <b>Ticket #{ticket}</b> (again: the support group was upgraded or got topics; earlier messages are "
+        "further up)"
+    ),
     "user": "👤 {name}{username} · id <code>{id}</code> · language {language}",
     "user_blocked": "⚠️ The user has blocked the bot: replies can't be delivered.",
     "description": "📝 {text}",

@@ -4,7 +4,9 @@
 - `with_support`: the handler gets the `Support` as a third argument; when support is off, `when_off` answers
   instead (so no handler ever asks whether support exists).
 - `staff_only`: for actions in the support chat; the sender must be staff by the one rule (`bot.support.staff`:
-  a member of the support chat, and listed in STAFF_USER_IDS when that is set). /status asks `is_staff` too.
+  a member of the support chat, and listed in STAFF_USER_IDS when that is set; an anonymous administrator posting
+  as the support chat is staff when no list is set, and is told how to post as themselves otherwise). /status and
+  /stats ask `is_staff` too.
 - `for_user`: a staff action about a user's ticket gets that user's id, resolved once (`StaffRequest.target`: an
   id typed after the command, else the topic, else the message replied to), or staff are told how to name one.
 
@@ -19,13 +21,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from telegram import Message, ReplyParameters, Update, User
+from telegram import Chat, Message, ReplyParameters, Update, User
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.services import Services, services_of
-from bot.support import Support
+from bot.support import StaffVerdict, Support
 from handlers.callbacks import user_id as parse_user_id
+from handlers.render import esc
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -36,11 +39,29 @@ Context = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
 
 
-async def is_staff(services: Services, user: User | None) -> bool:
-    """The staff rule, for one Telegram user."""
-    if user is None:
-        return False
-    return await services.staff.is_staff(user.id, is_bot=user.is_bot)
+def posted_as(message: Message | None) -> Chat | None:
+    """The chat a message was posted as, when that is the chat it is in (an anonymous administrator); else None."""
+    if message is None or message.sender_chat is None or message.sender_chat.id != message.chat_id:
+        return None
+    return message.sender_chat
+
+
+async def staff_verdict(services: Services, user: User | None, message: Message | None = None) -> StaffVerdict:
+    """The staff rule for a sender: `user` (the message's `from`), or the chat `message` was posted as."""
+    as_chat = posted_as(message)
+    if as_chat is None and user is None:
+        return StaffVerdict.NOT_STAFF
+    return await services.staff.verdict(
+        user.id if user is not None else None,
+        is_bot=user.is_bot if user is not None else False,
+        as_chat=as_chat.id if as_chat is not None else None,
+    )
+
+
+async def is_staff(services: Services, user: User | None, message: Message | None = None) -> bool:
+    """The staff rule, for one Telegram user (and, given the `message`, an anonymous administrator of the support
+    chat posting as it)."""
+    return await staff_verdict(services, user, message) is StaffVerdict.STAFF
 
 
 def not_banned(
@@ -55,7 +76,7 @@ def not_banned(
         if user is not None and chat is not None and await services.bans.is_banned(user.id):
             if update.callback_query is not None:
                 await update.callback_query.answer()
-            await chat.send_message(t("banned", contact=services.settings.support_contact))
+            await chat.send_message(t("banned", contact=esc(services.settings.support_contact)))
             return END
         return await handler(update, context, *args, **kwargs)
 
@@ -90,7 +111,7 @@ async def support_unavailable(update: Update, context: Context) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
     assert update.effective_chat is not None
-    contact = services_of(context).settings.support_contact
+    contact = esc(services_of(context).settings.support_contact)
     await update.effective_chat.send_message(t("support_unavailable", contact=contact))
     return END
 
@@ -117,6 +138,17 @@ class StaffRequest:
         return parse_user_id(self.args[0]) if self.args else None
 
     @property
+    def anonymous(self) -> bool:
+        """Posted as the support chat (an anonymous administrator): nobody in particular."""
+        return posted_as(self.message) is not None
+
+    @property
+    def staff_id(self) -> int | None:
+        """Who acted, when they can be told (not for an anonymous administrator)."""
+        sender = self.message.from_user
+        return None if self.anonymous or sender is None else sender.id
+
+    @property
     def target(self) -> int | None:
         """The user a staff command is about: a typed id, else the ticket the message belongs to."""
         return self.typed_user if self.typed_user is not None else self.owner
@@ -139,14 +171,24 @@ StaffAction = Callable[Concatenate[StaffRequest, P], Awaitable[None]]
 
 
 def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction[P]]:
-    """Run the action only for staff; others are told so (or, `quiet`, ignored with a log line)."""
+    """Run the action only for staff; others are told so (or, `quiet`, ignored with a log line). An anonymous
+    administrator who can't be identified (STAFF_USER_IDS is set) is always told how to post as themselves."""
 
     def decorate(action: StaffAction[P]) -> StaffAction[P]:
         @functools.wraps(action)
         async def checked(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> None:
-            sender = request.message.from_user
-            if await is_staff(request.services, sender):
+            message = request.message
+            sender = message.from_user
+            verdict = await staff_verdict(request.services, sender, message)
+            if verdict is StaffVerdict.STAFF:
                 await action(request, *args, **kwargs)
+                return
+            if verdict is StaffVerdict.UNIDENTIFIED:
+                log.info(
+                    "refused %s from an anonymous administrator",
+                    f"/{request.command}" if request.command else "a message",
+                )
+                await request.answer(t("staff_anonymous"))
                 return
             who = sender.id if sender is not None else None
             if quiet:

@@ -55,9 +55,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """`/stats [period]`: the picture of the last 7 days (or the period given), for staff in the support chat."""
     message = update.effective_message
     services = services_of(context)
-    if message is None or services.support is None or message.chat_id != services.settings.support_chat_id:
+    if message is None or services.support is None or message.chat_id != services.support.chat_id:
         return  # only the support chat has insights; elsewhere the command means nothing
-    if not await is_staff(services, message.from_user):
+    if not await is_staff(services, message.from_user, message):
         log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
         await _say(message, t("stats_staff_only"))
         return
@@ -99,7 +99,7 @@ async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     schedule: DigestSchedule | None = job.data if job is not None else None  # type: ignore[assignment]
     services = services_of(context)
-    chat_id = services.settings.support_chat_id
+    chat_id = services.support.chat_id if services.support is not None else None  # where the support chat is now
     if schedule is None or chat_id is None:
         return
     try:

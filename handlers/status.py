@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot.services import Services, services_of
+from bot.status_page import pages
 from handlers.policy import is_staff
 from handlers.render import esc
 
@@ -20,22 +21,26 @@ async def staff_facts(services: Services) -> dict[str, str]:
         facts["open tickets"] = str(await support.desk.count_open())
         facts["outbox backlog"] = str(await support.desk.outbox.count())
     facts["checks running"] = f"{services.checks.running} (queue {services.checks.queue_length})"
+    if support is not None and support.chat.moved:
+        facts["support chat moved"] = f"now {support.chat_id}: set SUPPORT_CHAT_ID={support.chat_id}"
     if support is not None and support.chat_problems is not None:
         facts["support chat"] = "; ".join(support.chat_problems) if support.chat_problems else "ok"
     return facts
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Everyone gets the summary; staff get latencies, errors and the bot's own numbers."""
+    """Everyone gets the summary; staff get latencies, errors and the bot's own numbers (in as many messages as
+    Telegram's length limit needs)."""
     services = services_of(context)
-    chat, user = update.effective_chat, update.effective_user
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None
     await chat.send_chat_action("typing")
-    detailed = await is_staff(services, user)
+    detailed = await is_staff(services, user, message)
     extra = await staff_facts(services) if detailed else None
     text = await services.status_page.text(detailed=detailed, extra=extra)
-    thread = update.effective_message.message_thread_id if update.effective_message else None
-    await chat.send_message(esc(text), message_thread_id=thread)
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    for page in pages(text):
+        await chat.send_message(esc(page), message_thread_id=thread)
 
 
 def status_handlers() -> list[Any]:

@@ -1,10 +1,15 @@
 """Human support, the Telegram side: parse the update, call `bot.support`, render the answer.
 
 User side (group 0): "Talk to support" (the verdict's button) and /support open a ticket after a one-step
-description (or Skip); while a ticket is open (or was closed recently) the user's messages go to staff. Support
-chat (its own group): staff messages in a user's forum topic (or replies to a ticket's messages in a group without
-topics) go to the user; /close, /reopen, /recheck, /ban, /unban and /tickets are for staff only, checked on every
-update. Everything for staff or users is queued by the desk and sent by the delivery engine (`bot.support`).
+description (or Skip); while a ticket is open (or was closed recently) the user's messages go to staff. The
+description step is stored by the desk, and the database, not the conversation's state, says whether the user is in
+it: after a restart a message goes where it would have gone before (the description, or a relay once the ticket is
+open), whatever the persisted conversation state says. Support chat (its own group): staff messages in a user's
+forum topic (or replies to a ticket's messages in a group without topics) go to the user; /close, /reopen,
+/recheck, /ban, /unban and /tickets are for staff only (`handlers.policy.staff_only`), checked on every update.
+Service messages (pins, topic renames, members joining) are never relayed: the Bot API can't copy them. When
+Telegram upgrades the support group to a supergroup, its service messages make the bot follow it
+(`bot.support.SupportChat`). Everything for staff or users is queued by the desk and sent by the delivery engine.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import warnings
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -35,6 +40,7 @@ from bot.services import services_of
 from bot.support import Support, Ticket, TopicState, Words
 from bot.support.card import display_name
 from bot.support.delivery import TryLater
+from bot.support.desk import DESCRIBE_TIMEOUT_SECONDS  # how long the step waits before it quietly ends
 from handlers import callbacks
 from handlers.card import when
 from handlers.common import delete_secret_message, safe_send
@@ -46,33 +52,48 @@ from handlers.texts import t
 log = logging.getLogger(__name__)
 
 DESCRIBE = "describe"
-#: How long the description step waits before it quietly ends (a later message is then not taken for one).
-DESCRIBE_TIMEOUT_SECONDS = 15 * 60
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE
 NEW = filters.UpdateType.MESSAGE & PRIVATE
+#: Service messages (a pin, a topic renamed, members joining, a group upgraded), which are never relayed: the Bot
+#: API can't copy them ("Service messages ... can't be copied", https://core.telegram.org/bots/api#copymessage).
+#: PTB's own list of them is used, so a new kind of service message is known as soon as PTB knows it.
+SERVICE = filters.StatusUpdate.ALL
 Context = ContextTypes.DEFAULT_TYPE
 
 
 # -- start-up check ------------------------------------------------------------------------------------------------
-async def verify_support_chat(bot: Bot, settings: Settings) -> list[str]:
-    """What is wrong with the support chat set-up, one line each (empty when all is well); each is logged."""
+async def verify_support_chat(bot: Bot, settings: Settings, support: Support | None = None) -> list[str]:
+    """What is wrong with the support chat set-up, one line each (empty when all is well); each is logged.
+
+    With `support`, the chat checked is where support is now, and an upgrade to a supergroup found here is followed.
+    """
     problems: list[str] = []
-    chat_id = settings.support_chat_id
+    chat_id = support.chat_id if support is not None else settings.support_chat_id
     if chat_id is None:
         problems.append(
             'SUPPORT_CHAT_ID is not set: "Talk to support" only points users to ' + settings.support_contact
         )
     else:
-        problems = await _chat_problems(bot, chat_id)
+        try:
+            problems = await _chat_problems(bot, chat_id)
+        except ChatMigrated as exc:
+            if support is not None and await support.chat.follow(chat_id, exc.new_chat_id):
+                return await verify_support_chat(bot, settings, support)
+            problems = [
+                f"the support chat {chat_id} was upgraded to a supergroup: set SUPPORT_CHAT_ID={exc.new_chat_id}"
+            ]
     for problem in problems:
         log.warning("support chat: %s", problem)
     return problems
 
 
 async def _chat_problems(bot: Bot, chat_id: int) -> list[str]:
+    """The problems of the support chat; raises ChatMigrated when it became a supergroup."""
     try:
         chat = await bot.get_chat(chat_id)
+    except ChatMigrated:
+        raise
     except TelegramError as exc:
         return [f"the bot can't see the support chat {chat_id} ({type(exc).__name__}: {str(exc)[:100]})"]
     if chat.type not in ("group", "supergroup"):
@@ -80,6 +101,8 @@ async def _chat_problems(bot: Bot, chat_id: int) -> list[str]:
     me = await bot.get_me()
     try:
         member = await bot.get_chat_member(chat_id, me.id)
+    except ChatMigrated:
+        raise
     except TelegramError as exc:
         return [f"the bot can't read its own rights in the support chat ({type(exc).__name__})"]
     if member.status != "administrator":
@@ -114,10 +137,18 @@ async def talk_to_support(update: Update, context: Context, support: Support) ->
         text = t("support_already_open", ticket=ticket.id)
         await chat.send_message(text + ("\n" + t("support_added_check") if attached else ""))
         return END
-    support.pending_check[user.id] = check_id
+    await support.desk.ask_description(user.id, check_id)  # stored first: the step outlives a restart
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_skip"), callback_data=callbacks.SUPPORT_SKIP)]])
     await chat.send_message(t("support_describe"), reply_markup=keyboard)
     return DESCRIBE
+
+
+async def _still_describing(update: Update, context: Context) -> bool:
+    """Whether the user is in the description step by the database (the conversation's state may be older: a
+    restart can leave it behind the ticket that was opened, or cancelled, or expired)."""
+    support = services_of(context).support
+    user = update.effective_user
+    return support is not None and user is not None and await support.desk.describing(user.id) is not None
 
 
 async def got_description(update: Update, context: Context) -> str | int:
@@ -127,6 +158,9 @@ async def got_description(update: Update, context: Context) -> str | int:
         await delete_secret_message(message, context, "what_pair")
         await safe_send(message.chat.send_message, t("support_secret_relay"))
         return DESCRIBE
+    if not await _still_describing(update, context):
+        await user_message(update, context)  # the step ended before the bot restarted: a message like any other
+        return END
     return await open_ticket(update, context, message.text)
 
 
@@ -138,13 +172,30 @@ async def skip_description(update: Update, context: Context) -> str | int:
         await query.edit_message_reply_markup(None)
     except TelegramError:
         pass
+    if not await _still_describing(update, context) and await _already_open(update, context):
+        return END
     return await open_ticket(update, context, None)
+
+
+async def _already_open(update: Update, context: Context) -> bool:
+    """Tell the user their ticket is already open, if it is (a step left behind by a restart)."""
+    support, user, chat = services_of(context).support, update.effective_user, update.effective_chat
+    if support is None or user is None or chat is None:
+        return False
+    ticket = await support.desk.open_ticket_of(user.id)
+    if ticket is None:
+        return False
+    await chat.send_message(t("support_already_open", ticket=ticket.id))
+    return True
 
 
 async def media_instead(update: Update, context: Context) -> str | int:
     """A photo or file instead of a description: open the ticket without one and pass the file on."""
     message = update.effective_message
     assert message is not None
+    if not await _still_describing(update, context):
+        await user_message(update, context)
+        return END
     return await open_ticket(update, context, None, relay=message)
 
 
@@ -158,7 +209,8 @@ async def _support_cancelled(update: Update, context: Context) -> int:
 async def cancel_support(update: Update, context: Context, support: Support) -> int:
     """/cancel in the description step: no ticket."""
     assert update.effective_user is not None
-    support.pending_check.pop(update.effective_user.id, None)
+    if not await support.desk.cancel_description(update.effective_user.id) and await _already_open(update, context):
+        return END
     return await _support_cancelled(update, context)
 
 
@@ -167,10 +219,10 @@ async def cancel_support(update: Update, context: Context, support: Support) -> 
 async def open_ticket(
     update: Update, context: Context, support: Support, description: str | None, relay: Message | None = None
 ) -> int:
-    """Store the ticket (its card goes to staff), pass a file on, and tell the user."""
+    """Store the ticket (its card goes to staff, the description step ends), pass a file on, and tell the user."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    ticket, _ = await support.desk.open_ticket(user.id, description, support.pending_check.pop(user.id, None))
+    ticket, _ = await support.desk.open_ticket(user.id, description)
     if relay is not None:
         await support.desk.relay_to_support(user.id, relay.message_id, None)
     await chat.send_message(t("support_opened", ticket=ticket.id))
@@ -187,11 +239,23 @@ async def _not_for_support(update: Update, context: Context) -> None:
 
 @with_support(when_off=_not_for_support)
 async def user_message(update: Update, context: Context, support: Support) -> None:
-    """A private message outside any flow: to support while a ticket is open (or recently closed), else the
-    usual answer to text or media."""
-    user = update.effective_user
-    assert user is not None
+    """A private message outside any flow: to support while a ticket is open (or recently closed), the description
+    if the user is in that step (the conversation's state was lost in a restart), else the usual answer."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    if SERVICE.check_update(update):
+        return  # a pin or another service message: nothing to answer or relay
     ticket = await support.desk.open_ticket_of(user.id)
+    if ticket is None and await support.desk.describing(user.id) is not None:
+        if looks_like_secret(message.text):
+            await delete_secret_message(message, context, "what_pair")
+            await safe_send(message.chat.send_message, t("support_secret_relay"))
+            return
+        if message.text is not None:
+            await open_ticket(update, context, message.text)
+        else:
+            await open_ticket(update, context, None, relay=message)
+        return
     if ticket is None and await support.desk.reopenable(user.id) is None:
         await _not_for_support(update, context)
         return
@@ -261,16 +325,35 @@ async def _ignore(update: Update, context: Context) -> None:
     return None
 
 
+async def _follow_upgrade(support: Support, message: Message) -> bool:
+    """The support group was upgraded to a supergroup (`migrate_to_chat_id` in the old chat, `migrate_from_chat_id`
+    in the new one): follow it. True when the message was one of these, about the support chat."""
+    if message.migrate_to_chat_id and message.chat_id == support.chat_id:
+        await support.chat.follow(message.chat_id, message.migrate_to_chat_id)
+        return True
+    if message.migrate_from_chat_id and support.chat_id in (message.migrate_from_chat_id, message.chat_id):
+        await support.chat.follow(message.migrate_from_chat_id, message.chat_id)
+        return True
+    return False
+
+
 @with_support(when_off=_ignore)
 async def support_chat_message(update: Update, context: Context, support: Support) -> None:
     """Every message in the support chat: topic events, staff commands, and staff answers to relay."""
     message = update.effective_message
-    if message is None or message.chat_id != support.chat_id:
+    if message is None:
+        return
+    if await _follow_upgrade(support, message):
+        support.delivery.kick()  # what waits for the support chat goes to the new one now
+        raise ApplicationHandlerStop
+    if message.chat_id != support.chat_id:
         return
     request = StaffRequest(context, services_of(context), support, message)
     if message.forum_topic_closed or message.forum_topic_reopened:
         await topic_event(request)
         raise ApplicationHandlerStop
+    if SERVICE.check_update(update):
+        raise ApplicationHandlerStop  # pins, renames, members joining: never relayed (they can't be copied)
     command, args = _command(message, context.bot.username)
     if command is not None:
         action = STAFF_COMMANDS.get(command)
@@ -280,8 +363,7 @@ async def support_chat_message(update: Update, context: Context, support: Suppor
         request.owner, request.reply_to = await _owner(support, message)
         await action(request)
         raise ApplicationHandlerStop
-    sender = message.from_user
-    if sender is None or sender.is_bot:
+    if message.from_user is None:
         return
     request.owner, request.reply_to = await _owner(support, message)
     if request.owner is None:
@@ -363,12 +445,12 @@ async def cmd_recheck(request: StaffRequest, user_id: int) -> None:
 async def cmd_ban(request: StaffRequest, user_id: int) -> None:
     """/ban: the user gets a polite refusal from now on and nothing is relayed either way."""
     reason_words = request.args[1:] if request.typed_user is not None else request.args
-    staff = request.message.from_user
-    await request.services.bans.ban(user_id, staff.id if staff else None, " ".join(reason_words)[:200] or None)
+    staff_id = request.staff_id
+    await request.services.bans.ban(user_id, staff_id, " ".join(reason_words)[:200] or None)
     await request.support.desk.close(user_id)
     await request.answer(t("staff_banned", user=user_id))
     await request.support.topics.close(user_id)
-    log.info("user %s banned by %s", user_id, staff.id if staff else None)
+    log.info("user %s banned by %s", user_id, staff_id if staff_id is not None else "an anonymous administrator")
 
 
 @staff_only()
@@ -452,7 +534,7 @@ def support_flow() -> ConversationHandler[Any]:
             states={
                 DESCRIBE: [
                     MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, got_description),
-                    MessageHandler(NEW & ~filters.TEXT & ~filters.COMMAND, media_instead),
+                    MessageHandler(NEW & ~filters.TEXT & ~filters.COMMAND & ~SERVICE, media_instead),
                     CallbackQueryHandler(skip_description, pattern=callbacks.SKIP_DESCRIPTION),
                 ],
             },

@@ -224,8 +224,24 @@ EN: dict[str, str] = {
     "staff_tickets_header": "<b>Open tickets: {count}</b> (oldest first)",
     "staff_ticket_line": "#{ticket} · {name} · <code>{user}</code> · opened {opened} · {cause}{link}",
     "staff_ticket_no_check": "no check",
+    "staff_anonymous": (
+        "I can't tell who you are when you post as the group, and only listed staff may act here. To answer users "
+        "or use staff commands, post as yourself: switch off “Remain anonymous” in your administrator rights "
+        "(group settings → Administrators)."
+    ),
     "note_user_blocked": "⚠️ Not delivered: the user has blocked the bot.",
-    "note_not_delivered": "⚠️ Not delivered to the user: {reason}",
+    "note_not_delivered_chat_gone": "⚠️ Not delivered to the user: their chat no longer exists.",
+    "note_not_delivered_deleted": "⚠️ Not delivered to the user: the message was deleted before I could copy it.",
+    "note_not_delivered_uncopyable": (
+        "⚠️ Not delivered to the user: Telegram does not let bots copy this kind of message. Send it as text, a "
+        "photo or a file instead."
+    ),
+    "note_not_delivered_gave_up": (
+        "⚠️ A message to the user could not be delivered after retrying for a long time. Please send it again."
+    ),
+    "note_not_shown_uncopyable": (
+        "⚠️ The user sent something I can't show here: Telegram does not let bots copy that kind of message."
+    ),
     "note_user_banned": "⛔ This user is banned: nothing is relayed to them. /unban lifts it.",
     "note_reopened_by_user": "🔓 The user wrote again: ticket #{ticket} reopened.",
 }

@@ -162,7 +162,31 @@ CREATE INDEX tickets_by_created ON tickets (created_at);
 CREATE INDEX tickets_by_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL;
 """
 
+V6_SUPPORT = """
+-- The support desk over the real Bot API (issue 13).
+-- Outbox order is kept per conversation (`lane`: a user's ticket in the support chat, a user's private chat), not
+-- per chat, so one user's failing message never holds up another's; `lease_owner` names the process that leased an
+-- item, so a restart releases the leases of a process that died instead of waiting for them to run out.
+ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+UPDATE outbox SET lane = 'chat:' || chat_id;  -- items queued before this version keep their order per chat
+CREATE INDEX outbox_by_lane ON outbox (lane, status, id);
+-- A support group upgraded to a supergroup (turning Topics on does it) has a new id: the bot follows it, also
+-- after a restart, until SUPPORT_CHAT_ID is updated.
+CREATE TABLE support_chat_moves (
+    old_id   INTEGER PRIMARY KEY,
+    new_id   INTEGER NOT NULL,
+    moved_at REAL    NOT NULL
+);
+-- A user who asked for a person and is writing their description: the step outlives a restart of the bot.
+CREATE TABLE support_requests (
+    user_id  INTEGER PRIMARY KEY,
+    check_id INTEGER REFERENCES checks (id) ON DELETE SET NULL,
+    asked_at REAL    NOT NULL
+);
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE, V5_INSIGHTS)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE, V5_INSIGHTS, V6_SUPPORT)
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Escalation to humans: tickets, the per-user forum topic map and the message-id map for reply threading."""
+"""Escalation to humans: tickets, the per-user forum topic map, the message-id map for reply threading, the users
+asked for a description (the step before a ticket), and where the support chat moved."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.db import Database
+from storage.db import Database, Transaction
 
 Clock = Callable[[], float]
 
@@ -77,25 +78,31 @@ class TicketRepository:
 
         On an existing ticket, a given `description` or `last_check_id` replaces the stored one.
         """
-        now = self._clock()
         async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT * FROM tickets WHERE user_id = ? AND status = 'open'", (user_id,))
-            if row is None:
-                ticket_id = await tx.insert(
-                    "INSERT INTO tickets (user_id, status, description, last_check_id, created_at, updated_at) "
-                    "VALUES (?, 'open', ?, ?, ?, ?)",
-                    (user_id, description or "", last_check_id, now, now),
-                )
-                created = True
-            else:
-                ticket_id = int(row["id"])
-                await tx.execute(
-                    "UPDATE tickets SET description = COALESCE(?, description), "
-                    "last_check_id = COALESCE(?, last_check_id), updated_at = ? WHERE id = ?",
-                    (description, last_check_id, now, ticket_id),
-                )
-                created = False
-            fresh = await tx.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+            return await self.open_in(tx, user_id, description, last_check_id)
+
+    async def open_in(
+        self, tx: Transaction, user_id: int, description: str | None = None, last_check_id: int | None = None
+    ) -> tuple[Ticket, bool]:
+        """`open`, inside the caller's transaction (with what else must happen exactly when the ticket opens)."""
+        now = self._clock()
+        row = await tx.fetchone("SELECT * FROM tickets WHERE user_id = ? AND status = 'open'", (user_id,))
+        if row is None:
+            ticket_id = await tx.insert(
+                "INSERT INTO tickets (user_id, status, description, last_check_id, created_at, updated_at) "
+                "VALUES (?, 'open', ?, ?, ?, ?)",
+                (user_id, description or "", last_check_id, now, now),
+            )
+            created = True
+        else:
+            ticket_id = int(row["id"])
+            await tx.execute(
+                "UPDATE tickets SET description = COALESCE(?, description), "
+                "last_check_id = COALESCE(?, last_check_id), updated_at = ? WHERE id = ?",
+                (description, last_check_id, now, ticket_id),
+            )
+            created = False
+        fresh = await tx.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         assert fresh is not None
         return Ticket.from_row(fresh), created
 
@@ -308,3 +315,85 @@ class MessageMapRepository:
     async def prune(self, before: float) -> int:
         """Forget links created before `before` (replies to such old messages just lose their threading)."""
         return await self._db.execute("DELETE FROM message_links WHERE created_at < ?", (before,))
+
+
+@dataclass(frozen=True, slots=True)
+class SupportRequest:
+    """A user asked for a person and is asked to describe the problem; `check_id`: the check they asked about."""
+
+    user_id: int
+    check_id: int | None
+    asked_at: float
+
+
+class SupportRequestRepository:
+    """Users in the description step, one row each: the step is in the database, so it outlives a restart."""
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def ask(self, user_id: int, check_id: int | None) -> SupportRequest:
+        """Record (or restart) the user's description step."""
+        now = self._clock()
+        await self._db.execute(
+            "INSERT INTO support_requests (user_id, check_id, asked_at) VALUES (?, ?, ?) ON CONFLICT (user_id) "
+            "DO UPDATE SET check_id = excluded.check_id, asked_at = excluded.asked_at",
+            (user_id, check_id, now),
+        )
+        return SupportRequest(user_id, check_id, now)
+
+    async def get(self, user_id: int, *, newer_than: float = 0.0) -> SupportRequest | None:
+        """The user's description step, if it was asked after `newer_than`."""
+        row = await self._db.fetchone(
+            "SELECT * FROM support_requests WHERE user_id = ? AND asked_at > ?", (user_id, newer_than)
+        )
+        if row is None:
+            return None
+        check_id = None if row["check_id"] is None else int(row["check_id"])
+        return SupportRequest(int(row["user_id"]), check_id, float(row["asked_at"]))
+
+    async def drop(self, user_id: int) -> bool:
+        """End the step (cancelled); False if there was none."""
+        return await self._db.execute("DELETE FROM support_requests WHERE user_id = ?", (user_id,)) > 0
+
+    @staticmethod
+    async def take_in(tx: Transaction, user_id: int) -> None:
+        """End the step inside the transaction that opens the ticket."""
+        await tx.execute("DELETE FROM support_requests WHERE user_id = ?", (user_id,))
+
+    async def prune(self, before: float) -> int:
+        """Forget steps asked before `before` (they expired)."""
+        return await self._db.execute("DELETE FROM support_requests WHERE asked_at < ?", (before,))
+
+
+class ChatMoveRepository:
+    """Where a support chat went when Telegram upgraded it to a supergroup (old id → new id)."""
+
+    #: Telegram upgrades a basic group once; a longer chain means a loop in the data, so stop following it.
+    MAX_HOPS = 8
+
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def record(self, old_id: int, new_id: int) -> None:
+        """Store the move, and move the pending outbox items addressed to the old id with it (one transaction)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO support_chat_moves (old_id, new_id, moved_at) VALUES (?, ?, ?) ON CONFLICT (old_id) "
+                "DO UPDATE SET new_id = excluded.new_id, moved_at = excluded.moved_at",
+                (old_id, new_id, self._clock()),
+            )
+            await tx.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", (new_id, old_id))
+
+    async def resolve(self, chat_id: int) -> int:
+        """Where `chat_id` is now (itself when it never moved)."""
+        current, seen = chat_id, {chat_id}
+        for _ in range(self.MAX_HOPS):
+            moved = await self._db.fetchval("SELECT new_id FROM support_chat_moves WHERE old_id = ?", (current,))
+            if moved is None or int(moved) in seen:
+                break
+            current = int(moved)
+            seen.add(current)
+        return current

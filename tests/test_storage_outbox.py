@@ -1,4 +1,5 @@
-"""The outbox: ordered per chat, retried with backoff, leased, and kept over restarts."""
+"""The outbox: ordered per lane (conversation), retried with backoff, leased in an owner's name, and kept over
+restarts; a failing item holds its lane only until its first retry."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage import Database, OutboxRepository, OutboxStatus
+from storage.outbox import HOLD_ATTEMPTS
 
 
 class Clock:
@@ -56,11 +58,8 @@ async def test_delivery_is_ordered_per_chat(outbox: OutboxRepository) -> None:
     assert sent is not None and sent.status is OutboxStatus.SENT and sent.sent_at is not None
 
 
-async def test_retry_with_backoff_keeps_chat_order(outbox: OutboxRepository, clock: Clock) -> None:
+async def test_retry_with_backoff_then_give_up(outbox: OutboxRepository, clock: Clock) -> None:
     a1 = await outbox.enqueue("copy", 1, {"n": 1})
-    a2 = await outbox.enqueue("copy", 1, {"n": 2})
-    b1 = await outbox.enqueue("copy", 2, {"n": 3})
-
     delays = []
     for attempt in range(1, 4):
         item = await outbox.claim_next()
@@ -68,23 +67,97 @@ async def test_retry_with_backoff_keeps_chat_order(outbox: OutboxRepository, clo
         retried = await outbox.retry_later(a1, "timed out")
         assert retried is not None and retried.status is OutboxStatus.PENDING
         delays.append(retried.next_attempt_at - clock.now)
-        # While a1 waits, a2 must not overtake it, but chat 2 goes ahead.
-        other = await outbox.claim_next()
-        if attempt == 1:
-            assert other is not None and other.id == b1
-            await outbox.mark_sent(b1)
-        else:
-            assert other is None
+        assert await outbox.claim_next() is None  # not due before its backoff
         clock.now = retried.next_attempt_at
     assert delays == [2.0, 4.0, 8.0]
-
     item = await outbox.claim_next()
     assert item is not None and item.id == a1 and item.attempts == 4
     failed = await outbox.retry_later(a1, "still down")
     assert failed is not None and failed.status is OutboxStatus.FAILED and failed.last_error == "still down"
-    # A failed item no longer blocks its chat.
+
+
+async def test_lanes_of_one_chat_are_independent(outbox: OutboxRepository) -> None:
+    alice = await outbox.enqueue("copy", -100, {"n": 1}, lane="support:1")
+    bob = await outbox.enqueue("copy", -100, {"n": 2}, lane="support:2")
+    alice_2 = await outbox.enqueue("copy", -100, {"n": 3}, lane="support:1")
+    first = await outbox.claim_next()
+    second = await outbox.claim_next()
+    assert first is not None and second is not None and (first.id, second.id) == (alice, bob)
+    assert await outbox.claim_next() is None  # Alice's second waits for her first, in flight
+    await outbox.retry_later(alice, "timed out")  # and for its first retry
+    assert await outbox.claim_next() is None
+    await outbox.mark_sent(bob)
+    assert (await outbox.get(alice_2)).status is OutboxStatus.PENDING  # type: ignore[union-attr]
+
+
+async def test_a_failing_item_holds_its_lane_until_its_first_retry_then_is_parked(
+    outbox: OutboxRepository, clock: Clock
+) -> None:
+    """Order kept: a later item of the lane goes only after every earlier one was sent, gave up, or was tried
+    HOLD_ATTEMPTS times; a parked item keeps its own retries and no longer holds anything."""
+    assert HOLD_ATTEMPTS == 2
+    a1 = await outbox.enqueue("copy", 1, {"n": 1})
+    a2 = await outbox.enqueue("copy", 1, {"n": 2})
+    # a blip: a1 fails once; a2 waits for a1's retry, which succeeds: the order is kept
+    assert (await outbox.claim_next()).id == a1  # type: ignore[union-attr]
+    retried = await outbox.retry_later(a1, "timed out")
+    assert retried is not None
+    assert await outbox.claim_next() is None
+    assert await outbox.next_due_at() == retried.next_attempt_at
+    clock.now = retried.next_attempt_at
+    assert (await outbox.claim_next()).id == a1  # type: ignore[union-attr]
+    assert await outbox.claim_next() is None  # a1's retry is in flight: a2 still waits
+    # the retry fails too: a1 is parked with its own backoff, and a2 goes on at once
+    parked = await outbox.retry_later(a1, "timed out")
+    assert parked is not None and parked.status is OutboxStatus.PENDING and parked.next_attempt_at > clock.now
     nxt = await outbox.claim_next()
     assert nxt is not None and nxt.id == a2
+    await outbox.mark_sent(a2)
+    clock.now = parked.next_attempt_at
+    again = await outbox.claim_next()
+    assert again is not None and again.id == a1 and again.attempts == 3
+    await outbox.mark_sent(a1)
+
+
+async def test_a_flood_wait_holds_the_whole_chat_and_is_not_counted(outbox: OutboxRepository, clock: Clock) -> None:
+    a1 = await outbox.enqueue("copy", -100, {"n": 1}, lane="support:1")
+    b1 = await outbox.enqueue("copy", -100, {"n": 2}, lane="support:2")
+    other = await outbox.enqueue("copy", 7, {"n": 3})
+    item = await outbox.claim_next()
+    assert item is not None and item.id == a1
+    assert await outbox.hold_chat(-100, clock.now + 30) == 2
+    flood = await outbox.retry_later(a1, "429", retry_after=30, counted=False)
+    assert flood is not None and flood.attempts == 0 and flood.next_attempt_at == clock.now + 30
+    nxt = await outbox.claim_next()
+    assert nxt is not None and nxt.id == other  # another chat is not held
+    assert await outbox.claim_next() is None  # b1 waits with the chat
+    clock.now += 30
+    assert [(await outbox.claim_next()).id for _ in range(2)] == [a1, b1]  # type: ignore[union-attr]
+
+
+async def test_start_up_releases_the_leases_of_a_dead_owner(outbox: OutboxRepository) -> None:
+    dead = await outbox.enqueue("copy", 1, {"n": 1})
+    later = await outbox.enqueue("copy", 1, {"n": 2})
+    mine = await outbox.enqueue("copy", 2, {"n": 3})
+    assert (await outbox.claim_next(lease_seconds=90, owner="dead")).id == dead  # type: ignore[union-attr]
+    assert (await outbox.claim_next(lease_seconds=90, owner="me")).id == mine  # type: ignore[union-attr]
+    assert await outbox.claim_next(owner="me") is None  # "later" waits behind the dead process's lease
+    assert await outbox.release_leases("me") == 1
+    again = await outbox.claim_next(owner="me")
+    assert again is not None and again.id == dead and again.attempts == 2 and again.lease_owner == "me"
+    await outbox.mark_sent(dead)
+    assert (await outbox.claim_next(owner="me")).id == later  # type: ignore[union-attr]
+    assert (await outbox.get(mine)).lease_owner == "me"  # type: ignore[union-attr]
+
+
+async def test_an_item_queued_in_a_rolled_back_transaction_does_not_exist(
+    outbox: OutboxRepository, db: Database
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await outbox.enqueue("copy", 1, {"n": 1}, tx=tx)
+            raise RuntimeError("the ticket could not be stored")
+    assert await outbox.count() == 0
 
 
 async def test_retry_after_and_cap(outbox: OutboxRepository, clock: Clock) -> None:

@@ -1,6 +1,7 @@
 """The support delivery engine (bot.support) without Telegram: a fake sender, a real SQLite outbox, a clock the test
-moves. Ordering per chat with chats in parallel, retries (flood waits, backoff, giving up), leases, topics that
-are closed or deleted under the engine, and the staff rule."""
+moves. Ordering per conversation with conversations in parallel, retries (flood waits, backoff, giving up), final
+failures, leases of dead processes, the support chat moving, topics that are closed or deleted under the engine,
+and the staff rule (anonymous administrators included)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from typing import Any
 
 import pytest
 
-from bot.support.card import SupportCard
+from bot.support.card import CardHeader, SupportCard
+from bot.support.chat import SupportChat
 from bot.support.delivery import Delivery
 from bot.support.desk import CARD, TicketDesk
 from bot.support.sender import Failure, SendError, Words
-from bot.support.staff import StaffRule
+from bot.support.staff import StaffRule, StaffVerdict
 from bot.support.topics import Topics
 from storage.checks import CheckRepository
 from storage.db import Database
 from storage.outbox import OutboxRepository, OutboxStatus
-from storage.support import TopicRepository, TopicState
+from storage.support import ChatMoveRepository, TopicRepository, TopicState
 from storage.users import UserRepository
 
 SUPPORT = -100_555
+UPGRADED = -100_777
 ALICE, BOB, CAROL = 11, 22, 33
 
 
@@ -56,6 +59,8 @@ class FakeSender:
     topics_created: list[int] = field(default_factory=list)
     statuses: dict[int, str] = field(default_factory=dict)
     member_lookups: int = 0
+    looked_up_in: list[int] = field(default_factory=list)
+    copy_failures: dict[int, list[SendError]] = field(default_factory=dict)
     _ids: int = 1000
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     #: set when a call reaches a closed gate
@@ -63,6 +68,10 @@ class FakeSender:
 
     def fail(self, method: str, chat_id: int | None, *errors: SendError) -> None:
         self.failures.setdefault((method, chat_id), []).extend(errors)
+
+    def fail_copy(self, message_id: int, *errors: SendError) -> None:
+        """Copies of this one message fail (one error per try)."""
+        self.copy_failures.setdefault(message_id, []).extend(errors)
 
     async def _act(self, method: str, chat_id: int, what: Any = None, thread_id: int | None = None) -> int:
         gate = self.gates.get(chat_id)
@@ -94,6 +103,7 @@ class FakeSender:
 
     async def member_status(self, chat_id: int, user_id: int) -> str:
         self.member_lookups += 1
+        self.looked_up_in.append(chat_id)
         for key in (("member_status", chat_id), ("member_status", None)):
             if self.failures.get(key):
                 raise self.failures[key].pop(0)
@@ -127,6 +137,8 @@ class FakeSender:
         thread_id: int | None = None,
         reply_to: int | None = None,
     ) -> int:
+        if self.copy_failures.get(message_id):
+            raise self.copy_failures[message_id].pop(0)
         return await self._act("copy_message", chat_id, message_id, thread_id)
 
 
@@ -152,10 +164,11 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     users = UserRepository(db, clock)
     outbox = OutboxRepository(db, clock, backoff_base=1.0, backoff_max=300.0, max_attempts=3)
     history = CheckRepository(db, clock)
+    chat = SupportChat(SUPPORT, ChatMoveRepository(db, clock))
     desk = TicketDesk(
-        db, support_chat_id=SUPPORT, users=users, check_history=history, outbox=outbox, version="t", clock=clock
+        db, support_chat_id=chat, users=users, check_history=history, outbox=outbox, version="t", clock=clock
     )
-    topics = Topics(sender, TopicRepository(db, clock), users, SUPPORT)
+    topics = Topics(sender, TopicRepository(db, clock), users, chat)
     # a tick shorter than the shortest backoff: a drain returns instead of waiting for a retry in real time
     delivery = Delivery(desk, topics, sender, lease_seconds=60.0, tick_seconds=0.5)
     try:
@@ -206,7 +219,8 @@ async def test_a_flood_wait_is_honoured_and_the_chat_waits_behind_it(engine: Eng
     await engine.delivery.drain()
     assert [s.what.key for s in engine.sender.sent] == ["other"]
     first = (await engine.db.fetchall("SELECT * FROM outbox ORDER BY id"))[0]
-    assert first["attempts"] == 1 and first["next_attempt_at"] == engine.clock.now + 30
+    # a flood wait is the chat's: not counted as an attempt of the item
+    assert first["attempts"] == 0 and first["next_attempt_at"] == engine.clock.now + 30
     assert first["last_error"] == "429 retry after 30"
     engine.clock.now += 29
     await engine.delivery.drain()
@@ -228,9 +242,12 @@ async def test_transient_failures_back_off_then_give_up(engine: Engine) -> None:
     assert [s.what.key for s in engine.sender.sent] == ["later"]
     engine.clock.now += 2  # then 2 s
     await engine.delivery.drain()
-    assert await engine.statuses() == ["failed", "sent"]  # three attempts, then the item is given up
+    await engine.delivery.drain()  # the note queued when the item was given up
+    assert await engine.statuses() == ["failed", "sent", "sent"]  # three attempts, then the item is given up
     row = await engine.db.fetchone("SELECT * FROM outbox WHERE status = 'failed'")
     assert row is not None and row["attempts"] == 3 and "NetworkError" in row["last_error"]
+    notes = [s.what for s in engine.sender.to(SUPPORT) if s.method == "send_words"]
+    assert notes == [Words("note_not_delivered_gave_up")]  # staff are told, in Bob's topic
 
 
 async def test_a_user_who_blocked_the_bot_is_dropped_and_staff_are_told(engine: Engine) -> None:
@@ -255,7 +272,69 @@ async def test_a_message_deleted_before_it_was_copied_is_dropped(engine: Engine)
     assert [s.what for s in engine.sender.to(SUPPORT) if s.method == "copy_message"] == [901]
 
 
+async def test_a_message_that_cant_be_copied_is_final_and_staff_are_told(engine: Engine) -> None:
+    """Either way: a staff message the user can't get, a user message staff can't see; nothing is retried and
+    nothing behind it waits."""
+    cannot = SendError(Failure.CANNOT_COPY, "the message can't be copied")
+    engine.sender.fail("copy_message", BOB, cannot)
+    engine.sender.fail("copy_message", SUPPORT, cannot)
+    await engine.desk.relay_to_user(BOB, 50, None)  # e.g. a staff message of a kind bots can't copy
+    await engine.desk.tell_user(BOB, Words("support_closed_user", {"ticket": 1}))
+    await engine.desk.relay_to_support(ALICE, 60, None)
+    await engine.desk.relay_to_support(ALICE, 61, None)
+    await engine.delivery.drain()
+    await engine.delivery.drain()  # the notes queued by the failures
+    rows = await engine.db.fetchall("SELECT kind, status, attempts FROM outbox ORDER BY id")
+    assert [(r["kind"], r["status"], r["attempts"]) for r in rows[:4]] == [
+        ("to_user", "failed", 1),
+        ("user_text", "sent", 1),
+        ("to_support", "failed", 1),
+        ("to_support", "sent", 1),
+    ]
+    assert [s.what.key for s in engine.sender.to(BOB)] == ["support_closed_user"]
+    notes = {s.what.key for s in engine.sender.to(SUPPORT) if s.method == "send_words"}
+    assert notes == {"note_not_delivered_uncopyable", "note_not_shown_uncopyable"}
+    assert await engine.db.fetchval("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") == 0
+
+
+async def test_one_users_failing_message_never_holds_up_another_users(engine: Engine) -> None:
+    """Per-item failure: Alice's copy fails again and again (parked with its own retries); Bob's card and
+    messages in the same support chat go at once, and Alice's next message goes after her first one's retry."""
+    engine.sender.forum = False
+    # Alice's first message, at its first try and at its retry
+    engine.sender.fail_copy(70, *[SendError(Failure.TRANSIENT, "Internal Server Error")] * 2)
+    await engine.desk.relay_to_support(ALICE, 70, None)
+    await engine.desk.relay_to_support(ALICE, 71, None)
+    await engine.desk.open_ticket(BOB, "my key", None)
+    await engine.desk.relay_to_support(BOB, 80, None)
+    await engine.delivery.drain()
+    sent = [(s.method, s.what if s.method == "copy_message" else None) for s in engine.sender.to(SUPPORT)]
+    assert sent == [("send_card", None), ("copy_message", 80)]  # Bob's, while Alice's first waits for its retry
+    engine.clock.now += 1.1  # Alice's first retry (backoff 1 s, jitter off): fails again, now parked
+    await engine.delivery.drain()
+    copies = [s.what for s in engine.sender.to(SUPPORT) if s.method == "copy_message"]
+    assert copies == [80, 71]  # her second went on after that retry
+    engine.clock.now += 2.1
+    await engine.delivery.drain()
+    copies = [s.what for s in engine.sender.to(SUPPORT) if s.method == "copy_message"]
+    assert copies == [80, 71, 70]  # the parked one arrived on its own retry, late
+    assert await engine.statuses() == ["sent"] * 4
+
+
 # -- leases -----------------------------------------------------------------------------------------------------------
+async def test_start_releases_what_a_dead_process_had_leased(engine: Engine) -> None:
+    await engine.desk.relay_to_support(ALICE, 90, None)
+    await engine.desk.relay_to_support(ALICE, 91, None)
+    held = await engine.outbox.claim_next(lease_seconds=90, owner="a process killed with -9")
+    assert held is not None
+    await engine.delivery.start()
+    await engine.sender.wait_for(3)  # the topic, then both copies: nobody waits 90 s for the dead lease
+    await engine.delivery.settled()
+    copies = [s.what for s in engine.sender.to(SUPPORT) if s.method == "copy_message"]
+    assert copies == [90, 91]
+    assert await engine.statuses() == ["sent", "sent"]
+
+
 async def test_an_item_leased_by_another_worker_waits_for_its_lease(engine: Engine) -> None:
     await engine.desk.tell_user(BOB, Words("held"))
     await engine.desk.tell_user(BOB, Words("after"))
@@ -271,7 +350,7 @@ async def test_an_item_leased_by_another_worker_waits_for_its_lease(engine: Engi
 
 async def test_stop_waits_for_the_delivery_in_flight(engine: Engine) -> None:
     engine.sender.gates[BOB] = gate = asyncio.Event()
-    engine.delivery.start()
+    await engine.delivery.start()
     await engine.desk.tell_user(BOB, Words("in flight"))
     engine.delivery.kick()
     await asyncio.wait_for(engine.sender.held.wait(), 5)  # the delivery is in flight, held at the gate
@@ -334,6 +413,44 @@ async def test_without_topics_relays_reply_under_the_card(engine: Engine) -> Non
     assert kinds[0] == CARD
 
 
+# -- the support chat moves -------------------------------------------------------------------------------------------
+async def test_an_upgraded_support_chat_is_followed_and_the_card_sent_once(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine.sender.forum = False
+    moved = SendError(Failure.CHAT_MOVED, "group chat was upgraded", new_chat_id=UPGRADED)
+    engine.sender.fail("send_card", SUPPORT, moved)
+    engine.sender.fail("copy_message", SUPPORT, moved)  # a delivery in parallel reports the same move
+    await engine.desk.open_ticket(ALICE, "help", None)
+    await engine.desk.relay_to_support(BOB, 5, None)
+    with caplog.at_level("WARNING", logger="bot.support.chat"):
+        await engine.delivery.drain()
+    assert engine.desk.support_chat_id == UPGRADED and engine.topics.chat_id == UPGRADED
+    assert [(s.method, s.chat_id) for s in engine.sender.sent] == [("send_card", UPGRADED), ("copy_message", UPGRADED)]
+    assert await engine.statuses() == ["sent", "sent"]
+    moves = [r for r in caplog.records if r.name == "bot.support.chat"]
+    assert len(moves) == 1 and moves[0].levelname == "WARNING"
+    assert f"SUPPORT_CHAT_ID={UPGRADED}" in moves[0].getMessage()
+    # stored: a restart starts in the new chat (pending items moved with it)
+    await engine.desk.note(ALICE, Words("note_user_blocked"))
+    assert await engine.db.fetchval("SELECT chat_id FROM outbox ORDER BY id DESC LIMIT 1") == UPGRADED
+    again = SupportChat(SUPPORT, ChatMoveRepository(engine.db, engine.clock))
+    assert await again.load() == UPGRADED and again.moved
+
+
+async def test_after_the_move_the_card_goes_first_where_messages_now_go(engine: Engine) -> None:
+    engine.sender.forum = False
+    await engine.desk.open_ticket(ALICE, "help", None)
+    await engine.delivery.drain()
+    await engine.desk.chat.follow(SUPPORT, UPGRADED)
+    engine.sender.forum = True  # Topics were turned on: that is what upgraded the group
+    await engine.desk.relay_to_support(ALICE, 6, None)
+    await engine.delivery.drain()
+    card, copy = engine.sender.to(UPGRADED)[-2:]
+    assert card.method == "send_card" and card.what.header is CardHeader.AGAIN and card.what.description == "help"
+    assert copy.method == "copy_message" and copy.thread_id == card.thread_id == engine.sender.topics_created[0]
+
+
 # -- the staff rule ---------------------------------------------------------------------------------------------------
 async def test_staff_are_members_of_the_support_chat_and_listed_when_a_list_is_set() -> None:
     sender = FakeSender(statuses={ALICE: "administrator", BOB: "member", CAROL: "left"})
@@ -353,3 +470,28 @@ async def test_staff_are_members_of_the_support_chat_and_listed_when_a_list_is_s
     assert not await StaffRule(sender, None, frozenset({BOB})).is_staff(BOB)  # no support chat: nobody
     sender.fail("member_status", None, SendError(Failure.TRANSIENT, "TimedOut"))
     assert not await StaffRule(sender, SUPPORT).is_staff(ALICE)  # a failed lookup is "not staff"
+
+
+async def test_anonymous_administrators_posting_as_the_support_chat() -> None:
+    sender = FakeSender(statuses={ALICE: "administrator"})
+    open_rule = StaffRule(sender, SUPPORT)
+    listed = StaffRule(sender, SUPPORT, frozenset({ALICE}))
+    anonymous_bot = 1087968824  # GroupAnonymousBot
+    assert await open_rule.verdict(anonymous_bot, is_bot=True, as_chat=SUPPORT) is StaffVerdict.STAFF
+    assert await open_rule.is_staff(anonymous_bot, is_bot=True, as_chat=SUPPORT)
+    assert await listed.verdict(anonymous_bot, is_bot=True, as_chat=SUPPORT) is StaffVerdict.UNIDENTIFIED
+    assert not await listed.is_staff(anonymous_bot, is_bot=True, as_chat=SUPPORT)
+    assert await open_rule.verdict(anonymous_bot, is_bot=True, as_chat=-100_999) is StaffVerdict.NOT_STAFF  # a channel
+    assert await open_rule.verdict(anonymous_bot, is_bot=True) is StaffVerdict.NOT_STAFF  # a bot as itself
+    assert await StaffRule(None, None).verdict(None, as_chat=SUPPORT) is StaffVerdict.NOT_STAFF  # no support chat
+    assert sender.member_lookups == 0
+
+
+async def test_the_staff_rule_follows_the_support_chat_when_it_moves() -> None:
+    sender = FakeSender(statuses={ALICE: "member"})
+    sender.fail("member_status", SUPPORT, SendError(Failure.CHAT_MOVED, "upgraded", new_chat_id=UPGRADED))
+    chat = SupportChat(SUPPORT)
+    rule = StaffRule(sender, chat)
+    assert await rule.is_staff(ALICE)
+    assert chat.id == UPGRADED and sender.looked_up_in == [SUPPORT, UPGRADED]
+    assert await rule.verdict(None, as_chat=UPGRADED) is StaffVerdict.STAFF  # posted as the group it is now

@@ -47,7 +47,9 @@ Helpers for the other side (each injects the updates the real server would send)
   ``sender_chat`` = the group), ``send_as_channel`` (a member writing as a channel: ``from`` = Channel_Bot),
   ``forward_channel_post`` (a post of a linked channel forwarded into its discussion group: ``from`` = 777000,
   ``is_automatic_forward``);
-- failures: ``fail(method, (status, text), ...)``, ``slow(method, seconds)``, ``forbid_delete(message)``
+- failures: ``fail(method, (status, text), ...)``, ``slow(method, seconds)``, ``hold(method, ...)`` (a call held
+  until the test releases or drops it: a request in flight, to synchronise on, e.g. while the bot is killed),
+  ``forbid_delete(message)``
   ("message can't be deleted"), ``fail_delete(message, "message can't be deleted for everyone")`` (any text),
   ``delete_by_user(message)`` (the user deleted it: the bot's deleteMessage then gets "message to delete not found").
 
@@ -98,7 +100,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -131,7 +133,7 @@ from bot.sandbox.telegram_model import (
     utf16_len,
 )
 
-__all__ = ["DEFAULT_TOKEN", "Action", "ApiError", "Call", "Chat", "Failure", "TelegramEmulator", "User"]
+__all__ = ["DEFAULT_TOKEN", "Action", "ApiError", "Call", "Chat", "Failure", "Hold", "TelegramEmulator", "User"]
 
 DEFAULT_TOKEN = "123456789:AAEmulatorTokenForTheHufiSupportBot0"
 
@@ -176,7 +178,52 @@ class Slowdown:
     when: Callable[[JSON], bool] | None = None
 
 
-_Rule = TypeVar("_Rule", Failure, Slowdown)
+@dataclass(eq=False)
+class Hold:
+    """Calls held at the server until the test lets them go (``TelegramEmulator.hold``).
+
+    ``await hold.arrived()`` returns the decoded parameters of a held call once one is held (the event to
+    synchronise on); ``release()`` lets every held call (and any later one it catches) go on; ``drop()`` makes them
+    never happen: the server never handles them and the bot never gets an answer, as for a request lost on the way
+    (or whose sender died before it arrived). With ``answer_only`` the server has handled the call already and only
+    its answer is held: the effect happened, the bot does not know yet (``drop`` then loses the answer).
+    """
+
+    method: str
+    times: int | None = 1
+    when: Callable[[JSON], bool] | None = None
+    answer_only: bool = False
+    #: parameters of the calls held so far, oldest first
+    held: list[JSON] = field(default_factory=list)
+    dropped: bool = False
+    _gate: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrival: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def arrived(self, timeout: float = 5.0) -> JSON:  # noqa: ASYNC109
+        """Wait until a call is held; its parameters."""
+        try:
+            await asyncio.wait_for(self._arrival.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no {self.method} call was held within {timeout} s") from None
+        return self.held[0]
+
+    def release(self) -> None:
+        """The held calls go on."""
+        self._gate.set()
+
+    def drop(self) -> None:
+        """The held calls never happen (or, ``answer_only``, their answers never arrive)."""
+        self.dropped = True
+        self._gate.set()
+
+    async def _wait(self, params: JSON) -> bool:
+        self.held.append(params)
+        self._arrival.set()
+        await self._gate.wait()
+        return not self.dropped
+
+
+_Rule = TypeVar("_Rule", Failure, Slowdown, Hold)
 
 
 def _take_rule(rules: list[_Rule] | None, params: JSON) -> _Rule | None:
@@ -197,7 +244,7 @@ class TelegramEmulator(BotApiState):
 
     Inspect: ``calls`` (every request, decoded), ``await wait_call(method)``, ``await next_action(method)``,
     ``deleted``, ``transcript(chat)``, ``on_action`` (a listener called with each ``Action``).
-    Steer: ``fail(...)``, ``slow(...)``, ``push_error(exc)``, ``group_rate``, ``private_rate``,
+    Steer: ``fail(...)``, ``slow(...)``, ``hold(...)``, ``push_error(exc)``, ``group_rate``, ``private_rate``,
     ``callback_answer_window``, ``clock`` and ``advance``. Inject: the helpers listed in the module docstring.
     """
 
@@ -232,6 +279,8 @@ class TelegramEmulator(BotApiState):
         self._actions: asyncio.Queue[Action | BaseException] = asyncio.Queue()
         self._failures: dict[str, list[Failure]] = defaultdict(list)
         self._slowdowns: dict[str, list[Slowdown]] = defaultdict(list)
+        self._holds: dict[str, list[Hold]] = defaultdict(list)
+        self._held: list[Hold] = []
         self._calls_by_method: dict[str, list[Call]] = defaultdict(list)
         self._call_waiters: dict[str, list[tuple[int, asyncio.Future[Call]]]] = defaultdict(list)
         self._handlers = {
@@ -272,6 +321,8 @@ class TelegramEmulator(BotApiState):
         """Answer any waiting long poll with no updates and shut the server down."""
         self._closing = True
         self._updates_ready.set()
+        for hold in self._held:
+            hold.drop()  # nothing waits for a test that has ended
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -321,6 +372,9 @@ class TelegramEmulator(BotApiState):
         delay = self._take_slowdown(method, params)
         if delay:
             await asyncio.sleep(delay)  # handled (and recorded) only after the delay, like a slow round trip
+        hold = _take_rule(self._holds.get(method), params)
+        if hold is not None and not hold.answer_only and not await hold._wait(params):
+            return web.Response(status=502, text="dropped")  # never handled; nobody reads this answer
         call = Call(method, params, time.monotonic())
         self._record(call)
         try:
@@ -337,6 +391,8 @@ class TelegramEmulator(BotApiState):
             return self._error_response(call.error)
         if method in ACTION_METHODS:
             await self._emit(Action(method, call.params, result, time.monotonic(), self._messages_of(call, result)))
+        if hold is not None and hold.answer_only and not await hold._wait(params):
+            return web.Response(status=502, text="dropped")  # handled; the answer is lost
         return web.json_response({"ok": True, "result": result})
 
     def _messages_of(self, call: Call, result: Any) -> tuple[JSON, ...]:
@@ -449,6 +505,21 @@ class TelegramEmulator(BotApiState):
         slowdown = Slowdown(self._canonical(method), seconds, times, when)
         self._slowdowns[slowdown.method].append(slowdown)
         return slowdown
+
+    def hold(
+        self,
+        method: str,
+        *,
+        when: Callable[[JSON], bool] | None = None,
+        times: int | None = 1,
+        answer_only: bool = False,
+    ) -> Hold:
+        """Hold the next ``times`` calls of ``method`` (None: until released) whose decoded params satisfy ``when``
+        at the server until the test releases or drops them (see ``Hold``); other calls are not held up."""
+        hold = Hold(self._canonical(method), times, when, answer_only)
+        self._holds[hold.method].append(hold)
+        self._held.append(hold)
+        return hold
 
     def _take_slowdown(self, method: str, params: JSON) -> float:
         rule = _take_rule(self._slowdowns.get(method), params)

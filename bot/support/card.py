@@ -36,10 +36,11 @@ class CardHeader(StrEnum):
     RECHECK = "header_recheck"
     RECHECK_NO_TICKET = "header_recheck_no_ticket"
     NEW_TOPIC = "header_new_topic"
+    AGAIN = "header_again"  # the support group was upgraded (or got topics): the card again where messages go now
 
 
 #: Headers under which the ticket's description is shown again.
-WITH_DESCRIPTION = frozenset({CardHeader.NEW, CardHeader.NEW_TOPIC})
+WITH_DESCRIPTION = frozenset({CardHeader.NEW, CardHeader.NEW_TOPIC, CardHeader.AGAIN})
 
 
 class _View(BaseModel):

@@ -2,14 +2,31 @@
 
 `kick()` after an enqueue (the desk does it) starts a drain, or wakes the one running; a ticker kicks every
 TICK_SECONDS as well, so retries and items left over from before a restart go out without a new message.
-A drain claims due items (each claim is a lease of LEASE_SECONDS: an item a crashed worker held becomes claimable
-again after it) and sends them, one item per chat at a time so a chat's order holds, up to MAX_PARALLEL_CHATS
-chats at once. Each item ends sent, retried later (the messenger's flood wait, else the outbox's backoff) or
-failed (it can never be delivered: the user blocked the bot, the message is gone).
+A drain claims due items and sends them, up to MAX_PARALLEL_LANES at once. Each claim is a lease in this process's
+name (`owner`); `start()` first releases the leases of any other owner: only one bot process runs against a
+database (Telegram itself refuses two `getUpdates` pollers), so another owner is a process that died (`kill -9`,
+a crash, a power cut) and nothing waits for its leases to run out.
+
+Order is per conversation (`storage.outbox` lanes; the desk puts one user's support-chat items in one lane and
+their private chat's in another): a conversation's messages go out in the order they were queued, a failing one
+holds its conversation only until its first retry, and nothing else is ever held up by it. Each item ends
+
+- sent;
+- final, never retried: it can never be delivered (the user blocked the bot or deleted the message, the message
+  can't be copied: a service message or another kind Telegram refuses to copy). Staff are told in the user's topic
+  when something could not be relayed either way (except a message the user deleted themselves);
+- waiting for the chat: a flood wait (429) holds every item of that chat until the time Telegram gave, uncounted;
+- followed: the support group was upgraded to a supergroup (`SupportChat` follows and the item goes to the new
+  chat at once, so it is delivered once);
+- retried later with the outbox's backoff, and given up after its last attempt (staff are told when that was a
+  message for the user).
 
 Items for the support chat go into the user's forum topic (`Topics`: created, reopened or re-created as needed)
-or, in a group without topics, as replies under the user's latest card. Transport-free: the messenger is a
-`SupportSender`; `stop()` waits for the deliveries in flight.
+or, in a group without topics, as replies under the user's latest card. When messages start going somewhere the
+ticket's card is not (a topic re-created, the group upgraded or given topics), the card is posted there first.
+Transport-free: the messenger is a `SupportSender`; `stop()` waits for the deliveries in flight. Delivery is at
+least once: a send that reached Telegram just before the process died is sent again after the restart (the Bot
+API has no way to ask whether it did).
 """
 
 from __future__ import annotations
@@ -17,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 from collections.abc import Callable
 
 from bot.security import redact_for_log
@@ -33,21 +52,35 @@ from bot.support.desk import (
 )
 from bot.support.sender import Failure, SendError, SupportSender, Words
 from bot.support.topics import Topics
-from storage.outbox import OutboxItem
+from storage.outbox import OutboxItem, OutboxStatus
 from storage.support import TopicState
 
 log = logging.getLogger(__name__)
 
-#: The outbox lease: an item a crashed worker held becomes claimable again after this.
+#: The outbox lease: an item a worker of this process holds longer than this (a hung request) is claimable again.
 LEASE_SECONDS = 90.0
-MAX_PARALLEL_CHATS = 8
+MAX_PARALLEL_LANES = 8
 TICK_SECONDS = 1.0
 PRUNE_EVERY_SECONDS = 3600.0
 FIRST_PRUNE_SECONDS = 600.0
 KEEP_SENT_SECONDS = 7 * 24 * 3600
 KEEP_LINKS_SECONDS = 90 * 24 * 3600
-#: How often a send to the support chat is tried again within one attempt when its topic keeps changing.
+#: How often a send to the support chat is tried again within one attempt when its topic or chat keeps changing.
 TOPIC_ROUNDS = 4
+#: A flood wait without a number (never seen from Telegram) waits this long.
+DEFAULT_FLOOD_WAIT = 5.0
+
+#: Why a message for the user can never be delivered, and the note staff get about it.
+_FINAL_TO_USER: dict[Failure, str] = {
+    Failure.CHAT_GONE: "note_not_delivered_chat_gone",
+    Failure.COPY_NOT_FOUND: "note_not_delivered_deleted",
+    Failure.CANNOT_COPY: "note_not_delivered_uncopyable",
+}
+
+
+def new_owner() -> str:
+    """A lease owner id for this process: its pid and a random part (pids are reused after a restart)."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class Dropped(Exception):
@@ -68,8 +101,9 @@ class Delivery:
         sender: SupportSender,
         *,
         lease_seconds: float = LEASE_SECONDS,
-        parallel_chats: int = MAX_PARALLEL_CHATS,
+        parallel_lanes: int = MAX_PARALLEL_LANES,
         tick_seconds: float = TICK_SECONDS,
+        owner: str | None = None,
     ) -> None:
         self.desk = desk
         self.topics = topics
@@ -77,18 +111,23 @@ class Delivery:
         self.outbox = desk.outbox
         self.clock: Callable[[], float] = desk.clock
         self.lease_seconds = lease_seconds
-        self.parallel_chats = parallel_chats
+        self.parallel_lanes = parallel_lanes
         self.tick_seconds = tick_seconds
+        #: whose leases this process's claims are (see `start`)
+        self.owner = owner or new_owner()
         self.running = False
         self._drain: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
 
     # -- running ----------------------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start delivering (and the ticker that retries and prunes). Idempotent."""
+    async def start(self) -> None:
+        """Release the leases of dead processes, then start delivering (and the ticker). Idempotent."""
         if self.running:
             return
+        released = await self.outbox.release_leases(self.owner)
+        if released:
+            log.info("start-up: %d outbox item(s) leased by a process that is gone are due again", released)
         self.running = True
         self._ticker = asyncio.create_task(self._tick(), name="support-ticker")
 
@@ -137,13 +176,14 @@ class Delivery:
                     log.warning("pruning the support outbox failed: %s", type(exc).__name__)
 
     async def prune(self) -> None:
-        """Forget sent and failed items after a week, message links after 90 days."""
+        """Forget sent and failed items after a week, message links after 90 days, expired description steps."""
         now = self.clock()
         await self.outbox.prune(now - KEEP_SENT_SECONDS)
         await self.desk.links.prune(now - KEEP_LINKS_SECONDS)
+        await self.desk.requests.prune(now - KEEP_SENT_SECONDS)
 
     async def drain(self) -> None:
-        """Deliver every due item: one per chat at a time (a chat's order holds), chats in parallel.
+        """Deliver every due item its conversation lets go, conversations in parallel.
 
         Runs until nothing is due within a tick; a kick meanwhile wakes it, the ticker restarts it later.
         """
@@ -151,8 +191,8 @@ class Delivery:
         try:
             while True:
                 self._wakeup.clear()
-                while len(running) < self.parallel_chats:
-                    item = await self.outbox.claim_next(self.lease_seconds)
+                while len(running) < self.parallel_lanes:
+                    item = await self.outbox.claim_next(self.lease_seconds, self.owner)
                     if item is None:
                         break
                     running.add(asyncio.create_task(self.deliver(item)))
@@ -178,7 +218,7 @@ class Delivery:
 
     # -- one item ---------------------------------------------------------------------------------------------
     async def deliver(self, item: OutboxItem) -> None:
-        """Send one item and record the outcome: sent, retry later, or failed."""
+        """Send one item and record the outcome: sent, final, waiting for its chat, or retried later."""
         try:
             if item.kind in SUPPORT_KINDS:
                 await self._to_support(item)
@@ -191,50 +231,59 @@ class Delivery:
             await self.outbox.mark_failed(item.id, str(exc))
         except TryLater as exc:
             log.warning("outbox item %s (%s) failed (%s); will retry", item.id, item.kind, exc)
-            await self.outbox.retry_later(item.id, f"TryLater: {exc}")
+            await self._retry(item, f"TryLater: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the worker or lose the item
             log.error(
                 "outbox item %s (%s) crashed: %s: %s", item.id, item.kind, type(exc).__name__, redact_for_log(exc)
             )
-            await self.outbox.retry_later(item.id, type(exc).__name__)
+            await self._retry(item, type(exc).__name__)
         else:
             await self.outbox.mark_sent(item.id)
 
     async def _failed(self, item: OutboxItem, exc: SendError) -> None:
         if exc.failure is Failure.FLOOD:
-            wait = exc.retry_after or 0.0
-            log.info("outbox item %s (%s): flood limit, retry in %.0f s", item.id, item.kind, wait)
-            await self.outbox.retry_later(item.id, f"429 retry after {wait:.0f}", retry_after=wait)
-        elif exc.failure is Failure.CHAT_MOVED:
-            log.error("the support chat became a supergroup: set SUPPORT_CHAT_ID=%s", exc.new_chat_id)
-            await self.outbox.retry_later(item.id, "chat migrated")
-        else:
-            # the cause may pass (rights given back, network restored) and a ticket must not be lost: retry
-            detail = exc.detail[:200]
-            log.warning("outbox item %s (%s) failed (%s: %s); will retry", item.id, item.kind, exc.failure, detail)
-            await self.outbox.retry_later(item.id, f"{exc.failure}: {detail}")
+            wait = exc.retry_after if exc.retry_after is not None else DEFAULT_FLOOD_WAIT
+            chat_id = self.desk.support_chat_id if item.kind in SUPPORT_KINDS else item.chat_id
+            log.info("outbox item %s (%s): flood limit in chat %s, retry in %.0f s", item.id, item.kind, chat_id, wait)
+            await self.outbox.hold_chat(chat_id, self.clock() + wait)
+            await self.outbox.retry_later(item.id, f"429 retry after {wait:.0f}", retry_after=wait, counted=False)
+            return
+        # the cause may pass (rights given back, network restored) and a ticket must not be lost: retry
+        detail = exc.detail[:200]
+        log.warning("outbox item %s (%s) failed (%s: %s); will retry", item.id, item.kind, exc.failure, detail)
+        await self._retry(item, f"{exc.failure}: {detail}")
 
+    async def _retry(self, item: OutboxItem, error: str) -> None:
+        """Park the item with its own retry time; after its last attempt, give up (and tell staff if it was theirs)."""
+        updated = await self.outbox.retry_later(item.id, error)
+        if updated is None or updated.status is not OutboxStatus.FAILED:
+            return
+        user_id = int(item.payload.get("user_id") or item.chat_id)
+        if item.kind in SUPPORT_KINDS:
+            log.error(
+                "gave up on outbox item %s (%s) for user %s in the support chat: %s", item.id, item.kind, user_id, error
+            )
+        else:
+            log.warning("gave up on outbox item %s (%s) for user %s: %s", item.id, item.kind, user_id, error)
+            await self.desk.note(user_id, Words("note_not_delivered_gave_up"))
+
+    # -- the support chat ---------------------------------------------------------------------------------------
     async def _to_support(self, item: OutboxItem) -> None:
         user_id = int(item.payload["user_id"])
         forum = await self.topics.is_forum()
         for _ in range(TOPIC_ROUNDS):
-            thread: int | None = None
-            if forum:
-                topic, created = await self.topics.ensure(user_id)
-                if topic.state is TopicState.CLOSED:
-                    if item.kind == NOTE and await self.desk.open_ticket_of(user_id) is None:
-                        log.info("note for user %s dropped: their ticket and topic are closed", user_id)
-                        return
-                    if not await self.topics.reopen(topic):
-                        continue
-                thread = topic.thread_id
-                if created and item.kind != CARD:
-                    await self._context_card(user_id, thread)
+            chat_id = self.desk.support_chat_id
             try:
-                await self._send_to_support(item, user_id, thread, forum)
-                return
+                if await self._send_to_support(item, user_id, chat_id, forum):
+                    return
             except SendError as exc:
                 failure = exc.failure
+                if failure is Failure.CHAT_MOVED and exc.new_chat_id is not None:
+                    await self.desk.chat.follow(chat_id, exc.new_chat_id)
+                    if self.desk.support_chat_id == chat_id:
+                        raise  # not the support chat that moved: retried later like any other failure
+                    forum = await self.topics.is_forum(refresh=True)
+                    continue
                 if forum and failure is Failure.TOPIC_GONE:
                     await self.topics.mark(user_id, TopicState.DELETED)
                     continue
@@ -244,22 +293,48 @@ class Delivery:
                 if failure is Failure.NOT_A_FORUM or (not forum and failure in (Failure.TOPIC_GONE, Failure.THREAD)):
                     forum = await self.topics.is_forum(refresh=True)
                     continue
-                if failure in (Failure.COPY_NOT_FOUND, Failure.CANNOT_COPY):
-                    raise Dropped("the user's message is gone") from None
+                if failure is Failure.COPY_NOT_FOUND:
+                    raise Dropped("the user deleted the message before it was copied") from None
+                if failure is Failure.CANNOT_COPY:
+                    await self.desk.note(user_id, Words("note_not_shown_uncopyable"))
+                    raise Dropped("the user's message can't be copied") from None
                 raise
         raise TryLater("the topic kept changing")
 
-    async def _context_card(self, user_id: int, thread: int) -> None:
-        """Put the ticket's card first in a topic created for something else (the old topic was deleted)."""
-        ticket = await self.desk.open_ticket_of(user_id) or await self.desk.latest_ticket(user_id)
-        card = await self.desk.card(ticket, user_id, header=CardHeader.NEW_TOPIC)
-        sent = await self.sender.send_card(self.desk.support_chat_id, card, thread_id=thread)
-        await self.desk.links.link(user_id, CARD_MESSAGE_ID, self.desk.support_chat_id, sent)
+    async def _send_to_support(self, item: OutboxItem, user_id: int, chat_id: int, forum: bool) -> bool:
+        """One try at the support chat as it is now; False when the topic changed under it (try again)."""
+        thread: int | None = None
+        anchor: int | None = None
+        if forum:
+            before = await self.topics.get(user_id)
+            topic, created = await self.topics.ensure(user_id)
+            if topic.state is TopicState.CLOSED:
+                if item.kind == NOTE and await self.desk.open_ticket_of(user_id) is None:
+                    log.info("note for user %s dropped: their ticket and topic are closed", user_id)
+                    return True
+                if not await self.topics.reopen(topic):
+                    return False
+            thread = topic.thread_id
+            if created and item.kind != CARD:
+                deleted_here = before is not None and before.chat_id == chat_id
+                await self._context_card(user_id, chat_id, thread, CardHeader.NEW_TOPIC if deleted_here else None)
+        elif item.kind != CARD:
+            anchor = await self.desk.last_card_message(user_id)
+            if anchor is None and await self.desk.links.to_support(user_id, CARD_MESSAGE_ID) is not None:
+                anchor = await self._context_card(user_id, chat_id, None, None)  # the group changed under the card
+        await self._send(item, user_id, chat_id, thread, anchor)
+        return True
 
-    async def _send_to_support(self, item: OutboxItem, user_id: int, thread: int | None, forum: bool) -> None:
+    async def _context_card(self, user_id: int, chat_id: int, thread: int | None, header: CardHeader | None) -> int:
+        """Put the ticket's card first where the user's messages now go (a new topic, an upgraded group)."""
+        ticket = await self.desk.open_ticket_of(user_id) or await self.desk.latest_ticket(user_id)
+        card = await self.desk.card(ticket, user_id, header=header or CardHeader.AGAIN)
+        sent = await self.sender.send_card(chat_id, card, thread_id=thread)
+        await self.desk.links.link(user_id, CARD_MESSAGE_ID, chat_id, sent)
+        return sent
+
+    async def _send(self, item: OutboxItem, user_id: int, chat_id: int, thread: int | None, anchor: int | None) -> None:
         payload = item.payload
-        chat_id = self.desk.support_chat_id
-        anchor = None if forum else await self.desk.last_card_message(user_id)
         if item.kind == CARD:
             sent = await self.sender.send_card(chat_id, SupportCard.model_validate(payload["card"]), thread_id=thread)
             await self.desk.links.link(user_id, CARD_MESSAGE_ID, chat_id, sent)
@@ -276,15 +351,16 @@ class Delivery:
         else:
             raise Dropped(f"unknown kind {item.kind}")
 
+    # -- the user's chat ----------------------------------------------------------------------------------------
     async def _to_user(self, item: OutboxItem) -> None:
         payload = item.payload
         user_id = int(payload["user_id"])
-        chat_id = self.desk.support_chat_id
         try:
             if item.kind == TO_USER:
+                from_chat = int(payload.get("from_chat_id") or self.desk.support_chat_id)
                 message_id = int(payload["message_id"])
-                copy = await self.sender.copy_message(user_id, chat_id, message_id, reply_to=payload.get("reply_to"))
-                await self.desk.links.link(user_id, copy, chat_id, message_id)
+                copy = await self.sender.copy_message(user_id, from_chat, message_id, reply_to=payload.get("reply_to"))
+                await self.desk.links.link(user_id, copy, from_chat, message_id)
             else:
                 await self.sender.send_words(user_id, Words.from_dict(payload["words"]))
         except SendError as exc:
@@ -292,13 +368,8 @@ class Delivery:
                 await self.desk.users.set_blocked(user_id)
                 await self.desk.note(user_id, Words("note_user_blocked"))
                 raise Dropped("the user blocked the bot") from None
-            gone = exc.failure is Failure.CHAT_GONE or (item.kind == TO_USER and exc.failure is Failure.COPY_NOT_FOUND)
-            if gone:
-                reason = (
-                    "the message was deleted first"
-                    if exc.failure is Failure.COPY_NOT_FOUND
-                    else "the user's chat is gone"
-                )
-                await self.desk.note(user_id, Words("note_not_delivered", {"reason": reason}))
-                raise Dropped(reason) from None
+            note = _FINAL_TO_USER.get(exc.failure)
+            if note is not None and (item.kind == TO_USER or exc.failure is Failure.CHAT_GONE):
+                await self.desk.note(user_id, Words(note))
+                raise Dropped(f"{exc.failure}: {exc.detail[:100]}") from None
             raise

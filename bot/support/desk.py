@@ -1,9 +1,14 @@
 """The ticket desk: tickets, and what must reach staff or users, stored before anything is sent.
 
-A ticket is stored first and only then is what staff must see (its card, the user's messages, notes from the bot)
-queued in the persistent outbox, so a 429, a network error or a restart never loses it; `Delivery` sends it.
-Relayed messages are queued as message ids only: their content never reaches the database. Every method that
-queues something returns once it is in the outbox, and wakes the delivery (`on_queued`).
+A ticket is stored and its card queued in the persistent outbox in one transaction (together with the end of the
+user's description step), so a 429, a network error or a crash never loses it or half-opens it; `Delivery` sends
+what is queued. Relayed messages are queued as message ids only: their content never reaches the database. Every
+method that queues something returns once it is in the outbox, and wakes the delivery (`on_queued`).
+
+Conversations. Each item goes into a lane of the outbox (`support_lane`: everything about one user in the support
+chat, their topic; `user_lane`: the user's private chat); order is kept within a lane (`storage.outbox`), and one
+user's trouble never holds up another's. The description step ("Talk to support", then a description or Skip) is
+a row in the database (`SupportRequestRepository`), so after a restart the user is exactly where they were.
 """
 
 from __future__ import annotations
@@ -14,14 +19,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.support.card import WITH_DESCRIPTION, CardHeader, SupportCard, support_card
+from bot.support.chat import SupportChat
 from bot.support.sender import Words
 from storage.checks import CheckRecord, CheckRepository
 from storage.db import Database
 from storage.outbox import OutboxRepository
-from storage.support import MessageMapRepository, Ticket, TicketRepository
+from storage.support import (
+    MessageMapRepository,
+    SupportRequest,
+    SupportRequestRepository,
+    Ticket,
+    TicketRepository,
+)
 from storage.users import UserRecord, UserRepository
 
 DESCRIPTION_LIMIT = 500
+#: How long the description step waits for the user; a later message is not taken for a description.
+DESCRIBE_TIMEOUT_SECONDS = 15 * 60
 #: A message from a user whose ticket was closed less than this long ago reopens it; later ones don't.
 REOPEN_WINDOW_SECONDS = 7 * 24 * 3600
 #: The message id standing for "the ticket itself" in the message map (a card, not a user's message).
@@ -37,6 +51,16 @@ OUTBOX_MAX_ATTEMPTS = 24
 # among that user's.
 CARD, TO_SUPPORT, NOTE, TO_USER, USER_TEXT = "card", "to_support", "note", "to_user", "user_text"
 SUPPORT_KINDS = frozenset({CARD, TO_SUPPORT, NOTE})
+
+
+def support_lane(user_id: int) -> str:
+    """The outbox lane of everything about one user in the support chat (their topic, or replies to their card)."""
+    return f"support:{user_id}"
+
+
+def user_lane(user_id: int) -> str:
+    """The outbox lane of the user's private chat."""
+    return f"user:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +91,7 @@ class TicketDesk:
         self,
         db: Database,
         *,
-        support_chat_id: int,
+        support_chat_id: SupportChat | int,
         users: UserRepository,
         check_history: CheckRepository,
         outbox: OutboxRepository,
@@ -77,7 +101,7 @@ class TicketDesk:
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
-        self.support_chat_id = support_chat_id
+        self.chat = SupportChat(support_chat_id) if isinstance(support_chat_id, int) else support_chat_id
         self.users = users
         self.check_history = check_history
         self.outbox = outbox
@@ -87,6 +111,12 @@ class TicketDesk:
         self.on_queued = on_queued
         self.tickets = TicketRepository(db, clock)
         self.links = MessageMapRepository(db, clock)
+        self.requests = SupportRequestRepository(db, clock)
+
+    @property
+    def support_chat_id(self) -> int:
+        """The support chat's id now (it follows an upgrade to a supergroup)."""
+        return self.chat.id
 
     # -- lookups ----------------------------------------------------------------------------------------------
     async def open_ticket_of(self, user_id: int) -> Ticket | None:
@@ -143,14 +173,51 @@ class TicketDesk:
     async def count_open(self) -> int:
         return await self.tickets.count_open()
 
+    # -- the description step ---------------------------------------------------------------------------------
+    async def ask_description(self, user_id: int, check_id: int | None) -> SupportRequest:
+        """The user asked for a person (about check `check_id`, if any): their next message is the description."""
+        return await self.requests.ask(user_id, check_id)
+
+    async def describing(self, user_id: int) -> SupportRequest | None:
+        """The user's description step, if they are in it (asked less than DESCRIBE_TIMEOUT_SECONDS ago)."""
+        return await self.requests.get(user_id, newer_than=self.clock() - DESCRIBE_TIMEOUT_SECONDS)
+
+    async def cancel_description(self, user_id: int) -> bool:
+        """The user changed their mind: no ticket. False if they were not in the step."""
+        return await self.requests.drop(user_id)
+
     # -- tickets ----------------------------------------------------------------------------------------------
-    async def open_ticket(self, user_id: int, description: str | None, check_id: int | None) -> tuple[Ticket, bool]:
-        """Store the ticket (or update the open one), then queue its card for staff. Returns (ticket, created)."""
+    async def open_ticket(
+        self, user_id: int, description: str | None, check_id: int | None = None
+    ) -> tuple[Ticket, bool]:
+        """Store the ticket (or update the open one), end the user's description step and queue the card for staff,
+        in one transaction. `check_id` defaults to the check the description step was about, else the user's
+        latest. Returns (ticket, created)."""
+        if check_id is None:
+            request = await self.requests.get(user_id)
+            check_id = request.check_id if request is not None else None
         check = await self.own_check(user_id, check_id) or await self.latest_check(user_id)
-        ticket, created = await self.tickets.open(
-            user_id, description=(description or "")[:DESCRIPTION_LIMIT], last_check_id=check.id if check else None
-        )
-        await self.enqueue_card(ticket, CardHeader.NEW if created else CardHeader.NEW_CHECK)
+        user = await self.users.get(user_id)
+        async with self.db.transaction() as tx:
+            ticket, created = await self.tickets.open_in(
+                tx, user_id, (description or "")[:DESCRIPTION_LIMIT], check.id if check else None
+            )
+            await self.requests.take_in(tx, user_id)
+            header = CardHeader.NEW if created else CardHeader.NEW_CHECK
+            card = support_card(
+                header=header,
+                ticket_id=ticket.id,
+                user_id=user_id,
+                user=user,
+                description=ticket.description if header in WITH_DESCRIPTION else None,
+                check=check,
+                version=self.version,
+                now=self.clock(),
+                outbound_ips=self.outbound_ips,
+            )
+            payload = {"user_id": user_id, "ticket_id": ticket.id, "card": card.model_dump(mode="json")}
+            await self.outbox.enqueue(CARD, self.support_chat_id, payload, lane=support_lane(user_id), tx=tx)
+        self.on_queued()
         return ticket, created
 
     async def attach_check(self, ticket: Ticket, check_id: int) -> bool:
@@ -213,22 +280,30 @@ class TicketDesk:
         return await self._to_support(NOTE, user_id, {"words": words.to_dict()})
 
     async def relay_to_user(self, user_id: int, support_message_id: int, reply_to_support_message: int | None) -> int:
-        """Queue a copy of a staff message for the user, as a reply to the user's message it answers if any."""
+        """Queue a copy of a staff message for the user, as a reply to the user's message it answers if any.
+
+        This is staff answering: the ticket's first staff reply is recorded (for support insights) with the first.
+        """
+        chat_id = self.support_chat_id
         reply_to = None
         if reply_to_support_message is not None:
-            link = await self.links.to_user(self.support_chat_id, reply_to_support_message)
-            if link is not None and link.user_chat_id == user_id and link.user_message_id != CARD_MESSAGE_ID:
+            link = await self.links.to_user(chat_id, reply_to_support_message)
+            if link is not None and link.user_chat_id == user_id and link.user_message_id > CARD_MESSAGE_ID:
                 reply_to = link.user_message_id
-        payload = {"user_id": user_id, "message_id": support_message_id, "reply_to": reply_to}
-        return self._queued(await self.outbox.enqueue(TO_USER, user_id, payload))
+        payload = {"user_id": user_id, "from_chat_id": chat_id, "message_id": support_message_id, "reply_to": reply_to}
+        item = await self.outbox.enqueue(TO_USER, user_id, payload, lane=user_lane(user_id))
+        await self.tickets.mark_first_staff_reply_for_user(user_id)
+        return self._queued(item)
 
     async def tell_user(self, user_id: int, words: Words) -> int:
         """Queue a message from the bot to the user (ticket closed, reopened)."""
         payload = {"user_id": user_id, "words": words.to_dict()}
-        return self._queued(await self.outbox.enqueue(USER_TEXT, user_id, payload))
+        return self._queued(await self.outbox.enqueue(USER_TEXT, user_id, payload, lane=user_lane(user_id)))
 
     async def _to_support(self, kind: str, user_id: int, payload: dict[str, Any]) -> int:
-        item = await self.outbox.enqueue(kind, self.support_chat_id, {"user_id": user_id, **payload})
+        item = await self.outbox.enqueue(
+            kind, self.support_chat_id, {"user_id": user_id, **payload}, lane=support_lane(user_id)
+        )
         return self._queued(item)
 
     def _queued(self, item_id: int) -> int:
@@ -242,6 +317,7 @@ class TicketDesk:
         return link.user_chat_id if link is not None else None
 
     async def last_card_message(self, user_id: int) -> int | None:
-        """The support-chat message id of the user's latest card (what relays reply to in a group without topics)."""
+        """The support-chat message id of the user's latest card (what relays reply to in a group without topics);
+        None when there is none in the support chat as it is now (a card in the group before its upgrade is not)."""
         link = await self.links.to_support(user_id, CARD_MESSAGE_ID)
-        return link.support_message_id if link is not None else None
+        return link.support_message_id if link is not None and link.support_chat_id == self.support_chat_id else None

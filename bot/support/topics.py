@@ -4,7 +4,8 @@ The state of each user's topic is stored (`TopicState`: open, closed, deleted) a
 says: a send that finds the topic gone marks it deleted (the next send creates a new one), one that finds it
 closed marks it closed (the next send reopens it). One lock per user plus the unique topic map make sure a burst
 of messages never creates two topics. Whether the support chat has topics at all is asked once and remembered for
-a few minutes (staff may switch topics on or off).
+a few minutes (staff may switch topics on or off), and asked again when the chat moved (`SupportChat`): a topic of
+the old chat counts as gone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from bot.secret_scan import mask_credential_tokens
 from bot.security import MASK
 from bot.support.card import display_name
+from bot.support.chat import SupportChat
 from bot.support.sender import Failure, SendError, SupportSender
 from storage.support import Topic, TopicRepository, TopicState
 from storage.users import UserRecord, UserRepository
@@ -49,25 +51,30 @@ class Topics:
         sender: SupportSender,
         repo: TopicRepository,
         users: UserRepository,
-        chat_id: int,
+        chat: SupportChat | int,
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sender = sender
         self.repo = repo
         self.users = users
-        self.chat_id = chat_id
+        self.chat = SupportChat(chat) if isinstance(chat, int) else chat
         self._monotonic = monotonic
-        self._forum: tuple[bool, float] | None = None
+        self._forum: tuple[int, bool, float] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
+    @property
+    def chat_id(self) -> int:
+        """The support chat's id now."""
+        return self.chat.id
+
     async def is_forum(self, *, refresh: bool = False) -> bool:
-        """Whether the support chat has topics (remembered for CHAT_CACHE_SECONDS)."""
-        now = self._monotonic()
-        if self._forum is not None and self._forum[1] > now and not refresh:
-            return self._forum[0]
-        forum = await self.sender.is_forum(self.chat_id)
-        self._forum = (forum, now + CHAT_CACHE_SECONDS)
+        """Whether the support chat has topics (remembered for CHAT_CACHE_SECONDS, and while the chat stays put)."""
+        now, chat_id = self._monotonic(), self.chat_id
+        if self._forum is not None and self._forum[0] == chat_id and self._forum[2] > now and not refresh:
+            return self._forum[1]
+        forum = await self.sender.is_forum(chat_id)
+        self._forum = (chat_id, forum, now + CHAT_CACHE_SECONDS)
         return forum
 
     async def get(self, user_id: int) -> Topic | None:
@@ -93,12 +100,13 @@ class Topics:
         """The user's topic, created if they have none (or it was deleted); returns (topic, created)."""
         async with self._lock(user_id):
             topic = await self.repo.get(user_id)
-            if topic is not None and topic.chat_id == self.chat_id and topic.state is not TopicState.DELETED:
+            chat_id = self.chat_id
+            if topic is not None and topic.chat_id == chat_id and topic.state is not TopicState.DELETED:
                 return topic, False
             user = await self.users.get(user_id)
-            thread = await self.sender.create_topic(self.chat_id, topic_name(user, user_id), topic_color(user_id))
+            thread = await self.sender.create_topic(chat_id, topic_name(user, user_id), topic_color(user_id))
             log.info("created support topic %s for user %s", thread, user_id)
-            return await self.repo.set(user_id, self.chat_id, thread), True
+            return await self.repo.set(user_id, chat_id, thread), True
 
     async def reopen(self, topic: Topic) -> bool:
         """Reopen a closed topic; False if it turned out to be deleted (other failures raise SendError)."""
@@ -116,7 +124,7 @@ class Topics:
     async def reopen_for(self, user_id: int) -> None:
         """Reopen the user's topic if it is closed; a failure is only logged."""
         topic = await self.repo.get(user_id)
-        if topic is None or topic.state is not TopicState.CLOSED:
+        if topic is None or topic.chat_id != self.chat_id or topic.state is not TopicState.CLOSED:
             return
         try:
             await self.reopen(topic)

@@ -29,6 +29,7 @@ from bot.services import services_of
 from handlers import callbacks
 from handlers.policy import not_banned
 from handlers.render import esc, exchange_keyboard
+from handlers.support import user_message
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,14 @@ async def pasted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found is None:  # the filter said yes a moment ago; nothing to do should the text have changed
         return
     services = services_of(context)
+    support = services.support
+    if support is not None and (
+        await support.desk.describing(user.id) is not None or await support.desk.open_ticket_of(user.id) is not None
+    ):
+        # the user is talking to support (the description step may be known from the database only, after a
+        # restart): the paste is for the person, who sees it with the ticket
+        await user_message(update, context)
+        return
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
     if context.user_data is not None:
         context.user_data[FOCUS_KEY] = {

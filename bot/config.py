@@ -50,6 +50,7 @@ _EXPECTED = {
     "telegram_proxy_from_env": "must be true or false",
     "stats_digest_hour": "must be a whole hour between 0 and 23",
     "stats_digest_days": "must be a whole number of days between 1 and 365",
+    "heartbeat_max_age_seconds": "must be a whole number of seconds between 5 and 3600",
 }
 
 
@@ -120,6 +121,8 @@ class Settings(BaseSettings):
     stats_digest_days: int = Field(7, ge=1, le=365)
     #: the time zone of the insights' day boundaries and of the digest's hour (an IANA name)
     stats_timezone: str = "UTC"
+    #: `status --self` fails when the running bot has not heard from Telegram for longer (bot.heartbeat)
+    heartbeat_max_age_seconds: int = Field(120, ge=5, le=3600)
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,8 @@
 """The status page: what /status and `python -m bot status` report, built on the checks of `bot.health`.
 
 Transport-free: the Bot API's getMe comes in as a callable. Everyone gets the summary; `detailed=True` (staff, and
-the command line) adds latencies, errors and the facts passed in.
+the command line) adds latencies, errors and the facts passed in. `python -m bot status --self`, the container's
+health check, is not built on this page: it reads the running bot's heartbeat (`bot.heartbeat`), and nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bot.diagnosis.model import Cause
 from bot.exchanges.catalog import CATALOG
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport
-from bot.health import HealthService, build_health_service, down_verdict, format_summary, standard_checks
+from bot.health import build_health_service, down_verdict, format_summary
 from storage.db import Database
 
 #: Verdicts for which an outage is the likelier story than the key.
@@ -43,22 +44,18 @@ class StatusPage:
         db: Database,
         get_me: Callable[[], Awaitable[object]] | None = None,
         started_at: float | None = None,
-        self_only: bool = False,
     ) -> None:
         self.settings = settings
         self.db = db
         self.started_at = started_at or time.time()
         write = lambda: database_write(db)  # noqa: E731
-        if self_only:
-            self.health = HealthService(standard_checks(database=write, telegram=get_me))
-        else:
-            self.health = build_health_service(
-                settings.hufi_recording_oracle_url,
-                settings.hufi_campaign_launcher_url,
-                factory,
-                database=write,
-                telegram=get_me,
-            )
+        self.health = build_health_service(
+            settings.hufi_recording_oracle_url,
+            settings.hufi_campaign_launcher_url,
+            factory,
+            database=write,
+            telegram=get_me,
+        )
 
     async def text(self, *, detailed: bool, extra: Mapping[str, str] | None = None) -> str:
         snapshot = await self.health.snapshot()

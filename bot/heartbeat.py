@@ -148,7 +148,7 @@ def assess(
     """Read the heartbeat at `path` and judge it; never raises for anything the file or the system can do."""
     now = time.time() if now is None else now
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         if not path.parent.is_dir():
             return Liveness(False, f"The bot is not running here: the data folder {path.parent} does not exist.")
@@ -158,10 +158,10 @@ def assess(
     except OSError as exc:
         return Liveness(False, f"The heartbeat {path} can't be read: {exc.strerror or type(exc).__name__}.")
     try:
-        record = json.loads(raw)
+        record = json.loads(raw.decode("utf-8"))
         pid, at = int(record["pid"]), float(record["at"])
         state, via = str(record.get("state", "running")), str(record.get("via", "?"))
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):  # UnicodeDecodeError is a ValueError
         return Liveness(False, f"The heartbeat {path} is damaged (not the JSON the bot writes); restart the bot.")
     age = now - at
     if state == "stopped":

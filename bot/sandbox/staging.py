@@ -61,12 +61,6 @@ CASES: tuple[Case, ...] = (
     Case("expired", "expired key", "key_expired", {"expired": True}),
     Case("no-deposit-address", "no ETH deposit address yet", "no_deposit_address", {"deposit_address": None}),
     Case("other-secret", "the secret of another key", "secret_mismatch", send="other_secret"),
-    Case(
-        "no-balance",
-        "balance not allowed",
-        "permission_missing",
-        {"permissions": frozenset(Permission) - {Permission.VIEW_ACCOUNT_BALANCE}},
-    ),
     Case("frozen", "key frozen or account restricted", "account_restricted", {"frozen": True}),
     Case("unknown-key", "a key the exchange does not know (deleted or mistyped)", "key_invalid", on_books=False),
     Case("wrong-passphrase", "a wrong passphrase", "passphrase_wrong", send="wrong_extra"),
@@ -145,7 +139,6 @@ EXPECTED: Mapping[tuple[str, str], tuple[str, str]] = MappingProxyType(
 #: Cases an exchange can't show, and why (besides a wrong passphrase or memo where the exchange has none).
 NOT_ON: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        "kraken": {"no-balance": 'Kraken\'s one "Query Funds" permission covers both balance and deposit address'},
         "mexc": {"frozen": "the simulated MEXC has no reply for a frozen key yet"},
     }
 )

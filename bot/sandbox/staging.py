@@ -3,10 +3,11 @@
 With `EXCHANGE_SANDBOX=true`, `python -m bot run` and `python -m bot check` start the simulated exchanges with
 these keys on their books (`SandboxWorld.add_staging_keys`), and the offline demo offers MEXC's. They are the same
 every time (derived from the exchange and the case name, never random), shaped like the exchange's real keys so
-the bot's format checks let them through, and obviously fake: every API key contains STAGING, or starts with
-0000 where the exchange issues hexadecimal keys (Gate, KuCoin, OKX and Bitget after its `bg_`). They open
-nothing anywhere but on the simulated exchanges in this process. `python -m bot staging-keys` lists them;
-tests/test_staging_keys.py runs every one through `python -m bot check` and checks the documented verdict.
+the bot's format checks and its secret scanner take them as keys, and obviously fake: every API key contains
+STAGING (HTX's in lower case, as its keys begin), or starts with 0000 where the exchange issues hexadecimal keys
+(Gate, KuCoin, OKX and Bitget after its `bg_`). They open nothing anywhere but on the simulated exchanges in this
+process. `python -m bot staging-keys` lists them; tests/test_staging_keys.py checks every one's verdict, and a
+key per case through `python -m bot check` as a real process.
 
 A case is what the user did wrong, set up on the simulated account the way the exchange would see it (the
 permissions the key lacks, an IP allow-list, an expired or frozen key, no ETH deposit address yet) or in what is
@@ -93,9 +94,7 @@ SHAPES: Mapping[str, Shape] = MappingProxyType(
         "gate": Shape((HEX_MARK, _HEX, 32), ("", _HEX, 64)),
         "mexc": Shape(("mx0v" + MARK, _ALNUM, 20), ("", _HEX, 32)),
         "kraken": Shape((MARK, _ALNUM, 56), ("", "", 88), secret_base64_bytes=64),
-        "htx": Shape(
-            (MARK.lower(), string.ascii_lowercase + string.digits, 31), ("", _HEX, 29), (10, 8, 8, 5), (8, 8, 8, 5)
-        ),
+        "htx": Shape((MARK.lower(), _HEX, 31), ("", _HEX, 29), key_groups=(10, 8, 8, 5), secret_groups=(8, 8, 8, 5)),
         "xt": Shape((MARK, _HEX, 32), ("", _HEX, 40), key_groups=_UUID),
         "bigone": Shape((MARK, _HEX, 32), ("", _ALNUM, 64), key_groups=_UUID),
         "bitmart": Shape((MARK, _ALNUM, 40), ("", _HEX, 64), extra="memo"),

@@ -185,9 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         import asyncio
 
-        from bot.sandbox.demo import run_demo
+        try:
+            from bot.sandbox.demo import run_demo
 
-        return asyncio.run(run_demo(script=args.script))
+            return asyncio.run(run_demo(script=args.script))
+        except KeyboardInterrupt:  # Ctrl-C before the demo was up (it handles its own afterwards)
+            print("\nBye.", flush=True)
+            return 130
     settings = _settings(require_token=args.command == "run")
     if settings is None:
         return 2
@@ -261,7 +265,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"\n{CANCELLED}", file=sys.stderr)
         return 130
     except EOFError as exc:
-        print(f"\n{exc or NO_INPUT}", file=sys.stderr)
+        print(f"\n{str(exc) or NO_INPUT}", file=sys.stderr)
         return 1
     import asyncio
 
@@ -414,5 +418,15 @@ def render_report(report: KeyCheckReport, campaign: str | None, outbound_ips: Se
     return "\n".join(lines)
 
 
+def _exit(code: int) -> None:
+    """Exit without the interpreter's last garbage collections: they walk every object ccxt and telegram made
+    (a second or two on a busy machine, after the last line is printed), and by now everything is closed."""
+    import gc
+
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

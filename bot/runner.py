@@ -51,14 +51,16 @@ def updates_for(settings: Settings) -> Polling | Webhook:
 
 @asynccontextmanager
 async def _exchanges(settings: Settings) -> AsyncIterator[Mapping[str, str] | None]:
-    """The simulated exchanges' addresses when EXCHANGE_SANDBOX is on (else None: the real ones)."""
+    """The simulated exchanges' addresses when EXCHANGE_SANDBOX is on, with the staging keys on their books (else
+    None: the real ones)."""
     if not settings.exchange_sandbox:
         yield None
         return
     from bot.sandbox.world import SandboxWorld
 
     async with SandboxWorld() as world:
-        log.info("EXCHANGE_SANDBOX is on: every exchange is simulated on 127.0.0.1")
+        world.add_staging_keys()
+        log.info("EXCHANGE_SANDBOX is on: every exchange is simulated on 127.0.0.1 (keys: python -m bot staging-keys)")
         yield world.url_overrides
 
 

@@ -256,7 +256,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{spec.display_name} needs no API key. {spec.connect_hint}")
         return 0
     if not args.stdin and not sys.stdin.isatty():
-        extra = "".join(f" and the {c.label.lower()}" for c in spec.extra_credentials)
+        extra = "".join(f" and the {c.label}" for c in spec.extra_credentials)
         print(NO_TERMINAL.format(extra=extra), file=sys.stderr)
         return 2
     try:
@@ -265,7 +265,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"\n{CANCELLED}", file=sys.stderr)
         return 130
     except EOFError as exc:
-        print(f"\n{str(exc) or NO_INPUT}", file=sys.stderr)
+        print(("" if args.stdin else "\n") + (str(exc) or NO_INPUT), file=sys.stderr)
         return 1
     import asyncio
 
@@ -292,7 +292,7 @@ def _read_stdin(spec: ExchangeSpec) -> Credentials:
     """--stdin: the API key, the secret, then the passphrase or memo, one per line."""
     from bot.exchanges.credentials import Credentials
 
-    names = ["API key", "secret", *(c.label.lower() for c in spec.extra_credentials)]
+    names = ["API key", "secret", *(c.label for c in spec.extra_credentials)]
     values = []
     for name in names:
         line = sys.stdin.readline()

@@ -6,10 +6,10 @@ staging keys (`bot.sandbox.staging`). You type as a Telegram user; the bot's mes
 numbered; deletions are shown as they happen. The next prompt appears once the bot has handled what you typed
 (and sent what it queued), never on a timer; anything the bot sends while you type is printed above a fresh prompt.
 
-Button numbers (`Keyboards`): a button keeps its number for as long as its message shows it, edits included, and
-a number is never given to another button, so a number typed after a keyboard changed is answered "that button
-is gone" instead of pressing whatever now sits in its place. A separator row (the exchange picker's "— more —")
-is shown as a label, not as a button.
+Button numbers (`Keyboards`): a button keeps its number for as long as its message shows it, edits included (a
+button is known by its message and label), and a number is never given to another button, so a number typed
+after a keyboard changed is answered "that button is gone" instead of pressing whatever now sits in its place.
+A separator row (the exchange picker's "— more —") is shown as a label, not as a button.
 
 Input is read by the event loop itself (`TerminalInput`, no thread), so Ctrl-C and Ctrl-D end the demo at once
 with one line, whatever it is doing; the servers, the bot and the temporary database are stopped on the way out.
@@ -85,7 +85,7 @@ class Keyboards:
     """Numbers for the bot's inline buttons, stable while a button is shown and never reused (module docstring)."""
 
     def __init__(self) -> None:
-        self._numbers: dict[tuple[int, int, str], int] = {}
+        self._numbers: dict[tuple[Any, ...], int] = {}
         self._live: dict[int, Button] = {}
         self._next = 1
 
@@ -94,6 +94,7 @@ class Keyboards:
         chat_id, message_id = int(message["chat"]["id"]), int(message["message_id"])
         self.remove(chat_id, message_id)
         rows: list[list[Button | str]] = []
+        taken: set[tuple[Any, ...]] = set()
         for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
             shown: list[Button | str] = []
             for raw in row:
@@ -101,7 +102,11 @@ class Keyboards:
                 if data == NOOP:  # a separator, not something to press
                     shown.append(label)
                     continue
-                key = (chat_id, message_id, data)
+                # by label: "Next step" stays the same button from step to step, though its data changes
+                key: tuple[Any, ...] = (chat_id, message_id, label)
+                if key in taken:
+                    key = (*key, data)
+                taken.add(key)
                 if key not in self._numbers:
                     self._numbers[key] = self._next
                     self._next += 1

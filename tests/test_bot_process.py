@@ -17,7 +17,9 @@ import pytest
 
 from bot.config import Settings
 from bot.runner import serve
+from bot.sandbox.staging import staging_keys
 from bot.sandbox.telegram_api import TelegramEmulator
+from bot.sandbox.telegram_model import Action
 from tests.bot_harness import TEST_KEY, bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,12 +163,22 @@ async def _status_self(env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, out.decode()
 
 
+async def _said(api: TelegramEmulator, fragment: str) -> Action:
+    """The bot's next message containing `fragment` (its other actions are passed over)."""
+    while True:
+        action = await api.next_action(timeout=30)
+        if action.message is not None and fragment in (action.text or ""):
+            return action
+
+
 def _stopped(pid: int) -> bool:
     """The process is in the stopped state (SIGSTOP took effect)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
 
 
 async def test_status_self_follows_a_real_bot_running_hung_and_stopped(tmp_path: Path) -> None:
+    """The real `python -m bot run` (EXCHANGE_SANDBOX=true, a staging key passes), its heartbeat read by the real
+    `status --self`: healthy, hung (SIGSTOP), healthy again (SIGCONT), stopped (SIGTERM)."""
     from bot.sandbox.hufi import FakeHufi
 
     async with TelegramEmulator() as api, FakeHufi() as hufi:
@@ -197,6 +209,15 @@ async def test_status_self_follows_a_real_bot_running_hung_and_stopped(tmp_path:
             code, line = await _status_self(env)
             assert code == 0, line
             assert line.startswith(f"✓ The bot is running (pid {bot.pid})") and "getUpdates" in line
+
+            # staging: the simulated exchanges know the staging keys, so a check can pass
+            good = staging_keys("mexc")[0]
+            api.send_text("/check")
+            api.press_button((await _said(api, "Which exchange")).message, "ex:mexc")
+            api.press_button((await _said(api, "Which kind")).message, "ct:any")
+            await _said(api, "Send me the")
+            api.send_text(f"{good.api_key} {good.secret_to_send}")
+            await _said(api, "passes every check")
 
             os.kill(bot.pid, signal.SIGSTOP)  # hung: the process is there, but its event loop gets nothing done
             # returns once the stop took effect (WNOWAIT: nothing is reaped)

@@ -112,8 +112,9 @@ async def _keep_markets_warm(factory: ClientFactory) -> None:
 
 
 async def collect_status(settings: Settings) -> tuple[str, bool]:
-    """`python -m bot status`: the same checks as /status (getMe only when a token is set), and whether the bot
-    itself is running (its heartbeat, as `status --self` reads it)."""
+    """`python -m bot status`: the same checks as /status (getMe only when a token is set; the simulated exchanges
+    when EXCHANGE_SANDBOX is on), and whether the bot itself is running (its heartbeat, as `status --self` reads
+    it). Whatever is unreachable is a red line, never an exception."""
     from telegram import Bot
 
     try:
@@ -134,13 +135,14 @@ async def collect_status(settings: Settings) -> tuple[str, bool]:
                 await bot.initialize()
                 return bot.bot
 
-        page = StatusPage(settings, factory=ClientFactory(), db=db, get_me=get_me)
-        liveness = assess(heartbeat_path(settings.database_path), max_age=settings.heartbeat_max_age_seconds)
-        try:
-            text = await page.text(detailed=True, extra={"bot process": liveness.line})
-            return text, await page.healthy()
-        finally:
-            await page.close()
+        async with _exchanges(settings) as sandbox:
+            page = StatusPage(settings, factory=ClientFactory(url_overrides=sandbox), db=db, get_me=get_me)
+            liveness = assess(heartbeat_path(settings.database_path), max_age=settings.heartbeat_max_age_seconds)
+            try:
+                text = await page.text(detailed=True, extra={"bot process": liveness.line})
+                return text, await page.healthy()
+            finally:
+                await page.close()
     finally:
         for request in requests:  # a failed initialize leaves them open, and Bot.shutdown() won't close them
             await request.shutdown()

@@ -196,3 +196,34 @@ def test_status_self_fails_with_one_line_and_no_traceback(
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("✗ ") and words in lines[0]
+
+
+def test_status_with_telegram_and_hufi_unreachable_prints_red_lines_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on: connections are refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    nowhere = f"http://127.0.0.1:{port}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "status"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+            "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+            "TELEGRAM_API_BASE_URL": nowhere + "/bot",
+            "HUFI_RECORDING_ORACLE_URL": nowhere,
+            "HUFI_CAMPAIGN_LAUNCHER_URL": nowhere,
+            "EXCHANGE_SANDBOX": "true",  # the exchanges' public APIs, simulated here
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "🔴" in result.stdout and "Telegram" in result.stdout
+    assert "bot process: The bot is not running" in result.stdout

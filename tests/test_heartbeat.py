@@ -227,3 +227,27 @@ def test_status_with_telegram_and_hufi_unreachable_prints_red_lines_not_a_traceb
     assert "Traceback" not in result.stdout + result.stderr
     assert "🔴" in result.stdout and "Telegram" in result.stdout
     assert "bot process: The bot is not running" in result.stdout
+
+
+async def test_in_webhook_mode_the_bot_beats_on_each_look_at_its_webhook(tmp_path: Path) -> None:
+    import socket
+
+    from bot.lifecycle import Webhook, running
+    from bot.sandbox.telegram_api import TelegramEmulator
+    from tests.bot_harness import settings_for
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with TelegramEmulator() as api:
+        settings = settings_for(api, tmp_path / "bot.sqlite3", heartbeat_max_age_seconds=5)
+        beat = Heartbeat(heartbeat_path(settings.database_path))
+        webhook = Webhook(url="https://bot.example.org", secret_token="s3cret", listen="127.0.0.1", port=port)
+        async with running(settings, updates=webhook, heartbeat=beat):
+            # the first answer is written before the second question is asked (a second later: 5 s // 4)
+            await api.wait_call("getWebhookInfo", timeout=10, count=2)
+            record = json.loads(beat.path.read_text())
+            assert (record["state"], record["via"], record["pid"]) == ("running", "getWebhookInfo", os.getpid())
+            assert assess(beat.path, max_age=5).ok
+            assert api.calls_to("setWebhook")[0].params["url"] == "https://bot.example.org/telegram"
+        assert "stopped at" in assess(beat.path, max_age=5).line

@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--stdin",
         action="store_true",
         help="read the API key, the secret and the passphrase or memo from standard input, one per line "
-        "(for scripts; without it, standard input must be a terminal)",
+        "(for scripts; without it, standard input must be a terminal, and in a terminal the hidden prompts "
+        "are used anyway)",
     )
     keys = sub.add_parser(
         "staging-keys",
@@ -260,12 +261,13 @@ def _check(args: argparse.Namespace) -> int:
         print(NO_TERMINAL.format(extra=extra), file=sys.stderr)
         return 2
     try:
-        creds = _read_stdin(spec) if args.stdin else _ask(spec)
+        # in a terminal the hidden prompts are used even with --stdin: a typed line would be echoed
+        creds = _read_stdin(spec) if args.stdin and not sys.stdin.isatty() else _ask(spec)
     except KeyboardInterrupt:
         print(f"\n{CANCELLED}", file=sys.stderr)
         return 130
     except EOFError as exc:
-        print(("" if args.stdin else "\n") + (str(exc) or NO_INPUT), file=sys.stderr)
+        print(("\n" if sys.stdin.isatty() else "") + (str(exc) or NO_INPUT), file=sys.stderr)
         return 1
     import asyncio
 

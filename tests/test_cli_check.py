@@ -142,3 +142,17 @@ def test_run_help_names_the_required_setting_and_where_settings_are_documented()
     assert 'README.md, "Configuration"' in text and ".env.example" in text
     assert "examples:" in text and "EXCHANGE_SANDBOX=true python -m bot run" in text
     assert "## Configuration" in (ROOT / "README.md").read_text()  # the place it points to exists
+
+
+def test_stdin_in_a_terminal_still_asks_with_hidden_prompts() -> None:
+    child = _spawn("check", "--exchange", "mexc", "--stdin")
+    try:
+        child.expect("MEXC API key: ")  # not a visible line read: what is typed is not echoed
+        child.sendline("mx0vSTAGINGnotechoed1")
+        child.expect("Secret key: ")
+        assert "notechoed" not in child.before
+        child.sendintr()
+        child.expect(pexpect.EOF, timeout=1.0)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 130

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults, ExtBot
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.services import Services, services_of
@@ -133,15 +134,18 @@ def local_request(**kwargs: Any) -> AiohttpRequest:
     return AiohttpRequest(**kwargs)
 
 
-def make_bot(settings: Settings, *, rate_limiter: bool = True) -> ExtBot[Any]:
-    """The Bot: token, Bot API address, the project's transport, HTML by default, and Telegram's flood limits."""
+def make_bot(
+    settings: Settings, *, rate_limiter: bool = True, get_updates_request: BaseRequest | None = None
+) -> ExtBot[Any]:
+    """The Bot: token, Bot API address, the project's transport, HTML by default, and Telegram's flood limits.
+    `get_updates_request`: long polling's transport, when the caller wraps it (the heartbeat does)."""
     base_url = settings.telegram_api_base_url
     return ExtBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=base_url,
         base_file_url=base_url.replace("/bot", "/file/bot"),
         request=local_request(connection_pool_size=64, **settings.proxy_options),
-        get_updates_request=local_request(**settings.proxy_options),
+        get_updates_request=get_updates_request or local_request(**settings.proxy_options),
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
     )

@@ -54,6 +54,7 @@ _EXPECTED = {
     "telegram_proxy_from_env": "must be true or false",
     "stats_digest_hour": "must be a whole hour between 0 and 23",
     "stats_digest_days": "must be a whole number of days between 1 and 365",
+    "heartbeat_max_age_seconds": "must be a whole number of seconds between 5 and 3600",
 }
 
 
@@ -129,6 +130,8 @@ class Settings(BaseSettings):
     webapp_url: str | None = None
     webapp_listen: str = "127.0.0.1"
     webapp_port: int = Field(8081, ge=0, le=65535)
+    #: `status --self` fails when the running bot has not heard from Telegram for longer (bot.heartbeat)
+    heartbeat_max_age_seconds: int = Field(120, ge=5, le=3600)
 
     @classmethod
     def settings_customise_sources(

@@ -7,25 +7,35 @@
 `shutdown`, `post_shutdown` — what `Application.run_polling` does, without owning the event loop or the signals.
 The webhook is served by `bot.webhook.WebhookServer` (aiohttp) instead of PTB's own tornado server, so the Mini App
 (`Services.webapp`) shares its port.
+
+With a `Heartbeat` (production's `bot.runner` passes one), the bot reports every contact with Telegram to it:
+each successful getUpdates (`PollWatch` wraps long polling's transport), or in webhook mode a getWebhookInfo
+every `bot.heartbeat.contact_interval` seconds; on a clean stop it writes "stopped". `python -m bot status --self`
+reads that file (`bot.heartbeat`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from telegram.error import InvalidToken, NetworkError
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application, handled_updates, make_bot, telegram_sender
+from bot.app import build_application, handled_updates, local_request, make_bot, telegram_sender
 from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
+from bot.heartbeat import Heartbeat, contact_interval
 from bot.services import Services, open_services
 from bot.webhook import WebhookServer
 
@@ -66,6 +76,66 @@ class StartError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class PollWatch(BaseRequest):
+    """Long polling's transport, unchanged, calling `on_success` after every getUpdates Telegram answered."""
+
+    __slots__ = ("_inner", "_on_success")
+
+    def __init__(self, inner: BaseRequest, on_success: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_success = on_success
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        status, payload = await self._inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if status == HTTPStatus.OK:
+            try:
+                self._on_success()
+            except OSError as exc:  # a full disk must not stop the polling; the health check will see it
+                log.warning("could not write the heartbeat: %s", exc.strerror or type(exc).__name__)
+        return status, payload
+
+
+async def _watch_webhook(bot: Bot, heartbeat: Heartbeat, interval: float) -> None:
+    """Webhook mode: ask Telegram about the webhook every `interval` seconds; each answer is a heartbeat, and a
+    recent delivery error with updates waiting is recorded in it (status --self reports it)."""
+    while True:
+        try:
+            info = await bot.get_webhook_info()
+        except TelegramError as exc:
+            log.warning("getWebhookInfo failed: %s", type(exc).__name__)
+        else:
+            error = None
+            last = info.last_error_date.timestamp() if info.last_error_date is not None else None
+            if last is not None and time.time() - last <= 4 * interval and info.pending_update_count:
+                error = {"at": last, "message": info.last_error_message, "pending": info.pending_update_count}
+            try:
+                heartbeat.beat("getWebhookInfo", webhook_error=error)
+            except OSError as exc:
+                log.warning("could not write the heartbeat: %s", exc.strerror or type(exc).__name__)
+        await asyncio.sleep(interval)
 
 
 @asynccontextmanager
@@ -156,13 +226,19 @@ async def running(
     clock: Callable[[], float] = time.time,
     rate_limiter: bool = True,
     webapp_demo_user: Mapping[str, Any] | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The whole bot, started (long polling unless `updates` says otherwise) for the duration of the block.
 
-    `webapp_demo_user`: the offline demo's user, for the Mini App's stand-in script (`open_services`).
-    Raises `StartError` when the Bot API refuses the token or can't be reached.
+    Raises `StartError` when the Bot API refuses the token or can't be reached. `webapp_demo_user`: the offline
+    demo's user, for the Mini App's stand-in script (`open_services`). `heartbeat`: told of every contact with
+    Telegram, and of a clean stop (see the module docstring).
     """
-    bot = make_bot(settings, rate_limiter=rate_limiter)
+    updates = updates or Polling()
+    polls = None
+    if heartbeat is not None and isinstance(updates, Polling):
+        polls = PollWatch(local_request(**settings.proxy_options), lambda: heartbeat.beat("getUpdates"))
+    bot = make_bot(settings, rate_limiter=rate_limiter, get_updates_request=polls)
     services = await open_services(
         settings,
         sender=telegram_sender(bot),
@@ -172,13 +248,24 @@ async def running(
         clock=clock,
         webapp_demo_user=webapp_demo_user,
     )
+    watch: asyncio.Task[None] | None = None
     try:
         app = build_application(services, bot)
-        updates = updates or Polling()
         if isinstance(updates, Webhook) and services.webapp.enabled:
             updates = replace(updates, routes=services.webapp.share())  # one server, one port for both
         async with serving(app, updates):
-            yield RunningBot(services, app)
+            if heartbeat is not None and isinstance(updates, Webhook):
+                interval = contact_interval(settings.heartbeat_max_age_seconds)
+                watch = asyncio.create_task(_watch_webhook(bot, heartbeat, interval), name="webhook-heartbeat")
+            try:
+                yield RunningBot(services, app)
+            finally:
+                if watch is not None:
+                    watch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watch
+        if heartbeat is not None:
+            heartbeat.stopped()
     finally:
         await services.stop()  # already stopped by post_stop, unless start-up failed half-way
         await services.close()

@@ -20,6 +20,7 @@ from bot.app import local_request
 from bot.config import Settings
 from bot.exchanges.catalog import CATALOG, CheckStyle, cex_ids
 from bot.exchanges.factory import ClientFactory
+from bot.heartbeat import Heartbeat, assess, contact_interval, heartbeat_path
 from bot.lifecycle import Polling, StartError, Webhook, running
 from bot.status_page import StatusPage
 from storage.db import Database
@@ -35,9 +36,10 @@ def run_bot(settings: Settings) -> int:
 
 
 def updates_for(settings: Settings) -> Polling | Webhook:
-    """A webhook when WEBHOOK_URL is set, else long polling."""
+    """A webhook when WEBHOOK_URL is set, else long polling (a poll at least every `contact_interval` seconds, so
+    the heartbeat stays well within HEARTBEAT_MAX_AGE_SECONDS)."""
     if not settings.webhook_url:
-        return Polling()
+        return Polling(timeout=contact_interval(settings.heartbeat_max_age_seconds))
     secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
     return Webhook(
         url=settings.webhook_url,
@@ -49,14 +51,16 @@ def updates_for(settings: Settings) -> Polling | Webhook:
 
 @asynccontextmanager
 async def _exchanges(settings: Settings) -> AsyncIterator[Mapping[str, str] | None]:
-    """The simulated exchanges' addresses when EXCHANGE_SANDBOX is on (else None: the real ones)."""
+    """The simulated exchanges' addresses when EXCHANGE_SANDBOX is on, with the staging keys on their books (else
+    None: the real ones)."""
     if not settings.exchange_sandbox:
         yield None
         return
     from bot.sandbox.world import SandboxWorld
 
     async with SandboxWorld() as world:
-        log.info("EXCHANGE_SANDBOX is on: every exchange is simulated on 127.0.0.1")
+        world.add_staging_keys()
+        log.info("EXCHANGE_SANDBOX is on: every exchange is simulated on 127.0.0.1 (keys: python -m bot staging-keys)")
         yield world.url_overrides
 
 
@@ -71,7 +75,12 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     async with _exchanges(settings) as sandbox:
         try:
-            async with running(settings, updates=updates_for(settings), url_overrides=url_overrides or sandbox) as bot:
+            async with running(
+                settings,
+                updates=updates_for(settings),
+                url_overrides=url_overrides or sandbox,
+                heartbeat=Heartbeat(heartbeat_path(settings.database_path)),
+            ) as bot:
                 warm = asyncio.create_task(_keep_markets_warm(bot.services.factory), name="markets")
                 try:
                     await stop.wait()
@@ -102,32 +111,46 @@ async def _keep_markets_warm(factory: ClientFactory) -> None:
         await asyncio.sleep(max(60.0, factory.markets_ttl - 600))
 
 
-async def collect_status(settings: Settings, *, self_only: bool = False) -> tuple[str, bool]:
-    """`python -m bot status [--self]`: the same checks as /status (getMe only when a token is set)."""
+async def collect_status(settings: Settings) -> tuple[str, bool]:
+    """`python -m bot status`: the same checks as /status (getMe only when a token is set; the simulated exchanges
+    when EXCHANGE_SANDBOX is on), and whether the bot itself is running (its heartbeat, as `status --self` reads
+    it). Whatever is unreachable is a red line, never an exception."""
     from telegram import Bot
 
-    db = await Database.open(settings.database_path)
-    bot = None
+    try:
+        db = await Database.open(settings.database_path)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever SQLite says
+        return f"🔴 The database {settings.database_path} can't be opened: {type(exc).__name__}: {exc}"[:300], False
+    requests = []
     try:
         get_me = None
         token = settings.telegram_bot_token.get_secret_value()
         if token:
-            bot = Bot(token, base_url=settings.telegram_api_base_url, request=local_request(**settings.proxy_options))
-            await bot.initialize()
-            get_me = bot.get_me
-        page = StatusPage(settings, factory=ClientFactory(), db=db, get_me=get_me, self_only=self_only)
-        try:
-            return await page.text(detailed=True), await page.healthy()
-        finally:
-            await page.close()
+            requests = [local_request(**settings.proxy_options) for _ in range(2)]
+            bot = Bot(
+                token, base_url=settings.telegram_api_base_url, request=requests[0], get_updates_request=requests[1]
+            )
+
+            async def get_me() -> object:  # initialize() is getMe; its failure is the check's red line
+                await bot.initialize()
+                return bot.bot
+
+        async with _exchanges(settings) as sandbox:
+            page = StatusPage(settings, factory=ClientFactory(url_overrides=sandbox), db=db, get_me=get_me)
+            liveness = assess(heartbeat_path(settings.database_path), max_age=settings.heartbeat_max_age_seconds)
+            try:
+                text = await page.text(detailed=True, extra={"bot process": liveness.line})
+                return text, await page.healthy()
+            finally:
+                await page.close()
     finally:
-        if bot is not None:
-            await bot.shutdown()
+        for request in requests:  # a failed initialize leaves them open, and Bot.shutdown() won't close them
+            await request.shutdown()
         await db.close()
 
 
-async def print_status(settings: Settings, *, self_only: bool = False) -> int:
+async def print_status(settings: Settings) -> int:
     """`python -m bot status`: the same checks as /status, printed."""
-    text, healthy = await collect_status(settings, self_only=self_only)
+    text, healthy = await collect_status(settings)
     print(text)
     return 0 if healthy else 1

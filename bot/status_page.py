@@ -3,6 +3,8 @@
 Transport-free: the Bot API's getMe comes in as a callable. Everyone gets the summary; `detailed=True` (staff, and
 the command line) adds latencies, errors and the facts passed in. `pages(text)` cuts a long text into messages
 that fit Telegram's limit (the staff view with every exchange failing and every fact runs past it).
+`python -m bot status --self`, the container's health check, is not built on this page: it reads the running
+bot's heartbeat (`bot.heartbeat`), and nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from bot.diagnosis.model import Cause
 from bot.exchanges.catalog import CATALOG
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport
-from bot.health import HealthService, build_health_service, down_verdict, format_summary, standard_checks
+from bot.health import build_health_service, down_verdict, format_summary
 from storage.db import Database
 
 #: Longest text of one message: Telegram counts 4,096 characters after entity parsing
@@ -51,22 +53,18 @@ class StatusPage:
         db: Database,
         get_me: Callable[[], Awaitable[object]] | None = None,
         started_at: float | None = None,
-        self_only: bool = False,
     ) -> None:
         self.settings = settings
         self.db = db
         self.started_at = started_at or time.time()
         write = lambda: database_write(db)  # noqa: E731
-        if self_only:
-            self.health = HealthService(standard_checks(database=write, telegram=get_me))
-        else:
-            self.health = build_health_service(
-                settings.hufi_recording_oracle_url,
-                settings.hufi_campaign_launcher_url,
-                factory,
-                database=write,
-                telegram=get_me,
-            )
+        self.health = build_health_service(
+            settings.hufi_recording_oracle_url,
+            settings.hufi_campaign_launcher_url,
+            factory,
+            database=write,
+            telegram=get_me,
+        )
 
     async def text(self, *, detailed: bool, extra: Mapping[str, str] | None = None) -> str:
         snapshot = await self.health.snapshot()

@@ -1,19 +1,25 @@
-"""The bot as a whole: errors inside handlers, the concurrency queue, and `python -m bot run` start-up."""
+"""The bot as a whole: errors inside handlers, the concurrency queue, `python -m bot run` start-up, and its heartbeat
+as `python -m bot status --self` reads it (running, hung, stopped)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from bot.runner import serve
+from bot.sandbox.staging import staging_keys
 from bot.sandbox.telegram_api import TelegramEmulator
+from bot.sandbox.telegram_model import Action
 from tests.bot_harness import TEST_KEY, bot_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,3 +139,111 @@ async def test_serve_with_a_token_the_api_refuses_exits_with_a_message(tmp_path:
         )
         assert await serve(settings, stop=asyncio.Event()) == 2
     assert "refused TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+# -- the heartbeat of a real `python -m bot run`, read by `status --self` --------------------------------------------
+MAX_AGE = 5  # seconds of silence `status --self` accepts here; the bot then polls every second
+
+
+async def _status_self(env: dict[str, str]) -> tuple[int, str]:
+    """`python -m bot status --self` as the container runs it (without blocking the emulator's event loop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "status",
+        "--self",
+        env=env,
+        cwd=env["DATABASE_PATH"].rsplit("/", 1)[0],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def _said(api: TelegramEmulator, fragment: str) -> Action:
+    """The bot's next message containing `fragment` (its other actions are passed over)."""
+    while True:
+        action = await api.next_action(timeout=30)
+        if action.message is not None and fragment in (action.text or ""):
+            return action
+
+
+def _stopped(pid: int) -> bool:
+    """The process is in the stopped state (SIGSTOP took effect)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+async def test_status_self_follows_a_real_bot_running_hung_and_stopped(tmp_path: Path) -> None:
+    """The real `python -m bot run` (EXCHANGE_SANDBOX=true, a staging key passes), its heartbeat read by the real
+    `status --self`: healthy, hung (SIGSTOP), healthy again (SIGCONT), stopped (SIGTERM)."""
+    from bot.sandbox.hufi import FakeHufi
+
+    async with TelegramEmulator() as api, FakeHufi() as hufi:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HUFI_", "WEBHOOK_"))},
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "BOT_ENCRYPTION_KEY": TEST_KEY,
+            "EXCHANGE_SANDBOX": "true",
+            "HUFI_RECORDING_ORACLE_URL": hufi.base_url,
+            "HUFI_CAMPAIGN_LAUNCHER_URL": hufi.base_url,
+            "HEARTBEAT_MAX_AGE_SECONDS": str(MAX_AGE),
+        }
+        beat = tmp_path / "bot.sqlite3.heartbeat"
+        code, line = await _status_self(env)
+        assert code == 1 and "no heartbeat at" in line  # nothing runs yet
+
+        log = (tmp_path / "bot.log").open("wb")  # a file, not a pipe: a full pipe would hang the bot
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=log
+        )
+        try:
+            # the heartbeat is written when a getUpdates returns, before the next one is sent
+            await api.wait_call("getUpdates", timeout=60, count=2)
+            assert api.calls_to("getUpdates")[0].params.get("timeout") == 1  # a poll a second, for this limit
+            code, line = await _status_self(env)
+            assert code == 0, line
+            assert line.startswith(f"✓ The bot is running (pid {bot.pid})") and "getUpdates" in line
+
+            # staging: the simulated exchanges know the staging keys, so a check can pass
+            good = staging_keys("mexc")[0]
+            api.send_text("/check")
+            api.press_button((await _said(api, "Which exchange")).message, "ex:mexc")
+            api.press_button((await _said(api, "Which kind")).message, "ct:any")
+            await _said(api, "Send me the")
+            api.send_text(f"{good.api_key} {good.secret_to_send}")
+            await _said(api, "passes every check")
+
+            os.kill(bot.pid, signal.SIGSTOP)  # hung: the process is there, but its event loop gets nothing done
+            # returns once the stop took effect (WNOWAIT: nothing is reaped)
+            await asyncio.to_thread(os.waitid, os.P_PID, bot.pid, os.WSTOPPED | os.WNOWAIT)
+            assert _stopped(bot.pid)
+            last = json.loads(beat.read_text())["at"]
+            await asyncio.sleep(max(0.0, last + MAX_AGE + 0.5 - time.time()))  # the silence the limit is about
+            code, line = await _status_self(env)
+            assert code == 1
+            assert f"The bot (pid {bot.pid}) has not heard from Telegram" in line and "hung" in line
+            assert len(line.strip().splitlines()) == 1 and "Traceback" not in line
+
+            os.kill(bot.pid, signal.SIGCONT)  # it recovers by itself
+            polls = len(api.calls_to("getUpdates"))
+            await api.wait_call("getUpdates", timeout=30, count=polls + 2)
+            code, line = await _status_self(env)
+            assert code == 0, line
+
+            bot.send_signal(signal.SIGTERM)  # a clean stop
+            assert await asyncio.wait_for(bot.wait(), 30) == 0
+            code, line = await _status_self(env)
+            assert code == 1 and "The bot is not running: it stopped at" in line
+        finally:
+            if bot.returncode is None:
+                os.kill(bot.pid, signal.SIGCONT)
+                bot.kill()
+                await bot.wait()
+            log.close()
+        assert "Traceback" not in (tmp_path / "bot.log").read_text()

@@ -239,3 +239,29 @@ async def test_planted_credentials_never_leave_the_process_through_hufi_pastes_a
             assert form not in calls, "a credential reached the Bot API"
             assert form not in logs, "a credential reached the logs"
             assert form.encode() not in files, "a credential reached the database files"
+
+
+def test_planted_credentials_read_by_check_stdin_never_reach_its_output() -> None:
+    """`python -m bot check --stdin` (an input path of its own): nothing it prints carries what it read."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    planted = ["0ca4a7e5-5e1f-4c2d-9b7a-6f3e2d1c0b9a", "7C4A7A2E9D1B0F3A5C6E8D2B4A1F9E07", "Canary-pass#7"]
+    for as_json in (False, True):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "check", "--exchange", "okx", "--stdin", *(["--json"] if as_json else [])],
+            cwd=root,
+            env={**os.environ, "EXCHANGE_SANDBOX": "true", "LOG_LEVEL": "DEBUG", "PYTHONPATH": str(root)},
+            input="\n".join(planted) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 1 and "key_invalid" in output, output[-500:]  # it reached the exchange
+        for value in planted:
+            for form in forms(value):
+                assert form not in output, "a planted credential reached the check command's output"

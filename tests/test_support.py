@@ -288,17 +288,18 @@ async def test_close_and_reopen(tmp_path: Path) -> None:
         api.send_text("It broke again")
         again = await message_in_group(env, "It broke again")
         assert again["message_thread_id"] == thread and not api.chat(SUPPORT).topics[thread].closed
-        await message_in_group(env, "ticket #2 reopened")
-        await message_to_user(env, alice, "reopened your request #2")
+        await message_in_group(env, "ticket #1 reopened")  # one number for the life of the ticket
+        await message_to_user(env, alice, "reopened your request #1")
         # staff close it, then reopen it themselves
         api.send_text("/close", staff(env), SUPPORT, thread=thread)
-        await message_in_group(env, "Ticket #2 closed")
+        await message_in_group(env, "Ticket #1 closed")
         await eventually(lambda: api.chat(SUPPORT).topics[thread].closed, what="topic closed")
         api.send_text(f"/reopen {alice.id}", staff(env), SUPPORT)
-        await message_in_group(env, "Ticket #3 is open")
+        await message_in_group(env, "Ticket #1 is open")
         await message_to_user(env, alice, "reopened by HuFi support")
         assert not api.chat(SUPPORT).topics[thread].closed
         assert len(api.calls_to("createForumTopic")) == 1
+        assert await env.services.db.fetchval("SELECT COUNT(*) FROM tickets") == 1
 
 
 async def test_a_deleted_topic_is_created_again_with_the_card(tmp_path: Path) -> None:

@@ -233,16 +233,23 @@ class TicketDesk:
         await self.tickets.touch(ticket.id)
 
     async def reopen(self, user_id: int) -> tuple[Ticket, bool]:
-        """The user's open ticket, or a new one carrying on from the last (its check); returns (ticket, created)."""
+        """The user's open ticket, else their last one opened again under its own number (a new one when they
+        have none); returns (ticket, reopened): False when it was open already."""
         current = await self.tickets.get_open(user_id)
         if current is not None:
             return current, False
         previous = await self.latest_ticket(user_id)
-        return await self.tickets.open(
-            user_id,
-            description=previous.description if previous else None,
-            last_check_id=previous.last_check_id if previous else None,
+        if previous is None:
+            return await self.tickets.open(user_id)
+        # one statement: a ticket opened meanwhile (the unique open-per-user index) leaves this one closed
+        await self.db.execute(
+            "UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = ? WHERE id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM tickets WHERE user_id = ? AND status = 'open')",
+            (self.clock(), previous.id, user_id),
         )
+        reopened = await self.tickets.get_open(user_id)
+        assert reopened is not None
+        return reopened, reopened.id == previous.id
 
     async def close(self, user_id: int) -> Ticket | None:
         """Close the user's open ticket (None if there was none)."""

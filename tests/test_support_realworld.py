@@ -378,8 +378,8 @@ async def test_close_and_notes_alone_leave_no_first_reply(tmp_path: Path) -> Non
         _, thread = await open_ticket(env, description=None)
         api.send_text("/close", staff(env), SUPPORT, thread=thread)
         await message_to_user(env, alice, "was closed")
-        api.send_text("It broke again")  # reopens: a note for staff, and a message from the bot to the user
-        await message_in_group(env, "ticket #2 reopened")
-        await message_to_user(env, alice, "reopened your request #2")
+        api.send_text("It broke again")  # reopens (the same ticket): a note for staff, and a message to the user
+        await message_in_group(env, "ticket #1 reopened")
+        await message_to_user(env, alice, "reopened your request #1")
         rows = await db.fetchall("SELECT id, first_staff_reply_at FROM tickets ORDER BY id")
-        assert [(r["id"], r["first_staff_reply_at"]) for r in rows] == [(1, None), (2, None)]
+        assert [(r["id"], r["first_staff_reply_at"]) for r in rows] == [(1, None)]

@@ -11,10 +11,11 @@ limiter per exchange, shared by all checks, keeps many simultaneous checks withi
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import email.utils
 import re
 import ssl
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +25,7 @@ import certifi
 
 from bot.exchanges.catalog import ClientKind, ExchangeSpec
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.limiter import RequestLimiter
 
 DEFAULT_TIMEOUT_MS = 10_000
 MARKETS_TTL_SECONDS = 6 * 3600
@@ -51,46 +53,79 @@ CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
 SIGNED_CURRENCIES: frozenset[str] = frozenset({"okx"})
 
 
-class RequestLimiter:
-    """A shared pace for one exchange: at most `rate` requests in any rolling second, across every client.
+#: the client method that makes one request, from before it is signed until its reply is decoded (or raised)
+REQUEST_METHOD: Mapping[ClientKind, str] = {ClientKind.CCXT: "fetch2", ClientKind.BITMART: "request"}
+#: longest Retry-After we note on an exception (a ban of hours is "rate limited", not something to wait for)
+MAX_RETRY_AFTER_S = 3600.0
 
-    Exchanges count requests per rolling window, so a leaky bucket with a burst lets burst + rate requests
-    through in one second (the benchmarks measured 40 against a limit of 20, and good keys were told "slow
-    down"). This keeps the start times of the last `rate` requests and lets a new one start only when the
-    oldest of them is more than a window (plus a margin for network jitter) old. A single check (a few
-    requests) never waits; many checks are spaced in arrival order.
+
+class _Reply:
+    """What the paced request saw of its reply: the response headers (for Retry-After)."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self) -> None:
+        self.headers: Mapping[str, str] | None = None
+
+
+_REPLY: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("exchange_reply", default=None)
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """The wait a `Retry-After` header asks for (delta-seconds or an HTTP date), or None when absent or invalid.
+
+    Source: RFC 9110 §10.2.3 (https://www.rfc-editor.org/rfc/rfc9110#field.retry-after); Binance sends it with
+    its 429 and 418 replies (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
     """
+    if not headers:
+        return None
+    value = next((str(v) for k, v in headers.items() if str(k).lower() == "retry-after"), "").strip()
+    if not value:
+        return None
+    seconds: float | None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
-    def __init__(
-        self,
-        rate_per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        window: float = 1.0,
-        margin: float = 0.1,
-    ) -> None:
-        self.interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0  # 0: no limit (tests)
-        self.limit = max(1, int(rate_per_second * window))
-        self.window = window * (1 + margin)
-        self._clock = clock
-        self._starts: deque[float] = deque(maxlen=self.limit)
-        self._lock = asyncio.Lock()
-        self.waited = 0.0  # total seconds callers spent waiting, for benchmarks and /status
 
-    async def acquire(self, cost: float | None = None) -> None:
-        """Wait for this request's slot. ccxt passes its endpoint weight as `cost`; our pace counts requests."""
-        if self.interval <= 0:
-            return
-        async with self._lock:
-            now = self._clock()
-            start = now
-            if len(self._starts) == self.limit:
-                start = max(now, self._starts[0] + self.window)
-            self._starts.append(start)
-            delay = start - now
-        if delay > 0:
-            self.waited += delay
-            await asyncio.sleep(delay)
+def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
+    """Route every request of `client` through `limiter`, and note a reply's Retry-After on what it raises."""
+    send = getattr(client, method)
+
+    async def paced(*args: Any, **kwargs: Any) -> Any:
+        reply = _Reply()
+        token = _REPLY.set(reply)
+        try:
+            async with limiter.slot():
+                return await send(*args, **kwargs)
+        except Exception as exc:
+            wait = retry_after_seconds(reply.headers)
+            if wait is not None:
+                exc.retry_after = wait  # type: ignore[attr-defined]
+            raise
+        finally:
+            _REPLY.reset(token)
+
+    setattr(client, method, paced)
+    on_rest = getattr(client, "on_rest_response", None)
+    if on_rest is None:
+        return
+
+    def on_rest_response(code: Any, reason: Any, url: Any, method: Any, headers: Any, *rest: Any) -> Any:
+        noted = _REPLY.get()
+        if noted is not None:
+            noted.headers = headers
+        return on_rest(code, reason, url, method, headers, *rest)
+
+    client.on_rest_response = on_rest_response
 
 
 def rewrite_urls(urls: Any, base_url: str) -> Any:
@@ -169,10 +204,10 @@ class ClientFactory:
         if base:
             client.urls = dict(client.urls)
             client.urls["api"] = rewrite_urls(client.urls["api"], base)
-        # Route every request of this client through the exchange's shared limiter.
-        limiter = self.limiter(spec)
-        client.enableRateLimit = True
-        client.throttle = limiter.acquire
+        # Every request of this client goes through the exchange's shared limiter (ccxt's own throttler is per
+        # instance and off); the limiter counts each request until a window after its reply.
+        client.enableRateLimit = False
+        _paced(client, REQUEST_METHOD[spec.client], self.limiter(spec))
         return client
 
     async def _template(self, spec: ExchangeSpec) -> Any:

@@ -128,6 +128,49 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
     client.on_rest_response = on_rest_response
 
 
+def _paced_across_loops(
+    client: Any, method: str, limiter: RequestLimiter, main_loop: asyncio.AbstractEventLoop
+) -> None:
+    """`_paced` for a client running on another thread's event loop: its turns are taken on `main_loop`."""
+    send = getattr(client, method)
+
+    async def paced(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(limiter.enter(), main_loop))
+        try:
+            return await send(*args, **kwargs)
+        finally:
+            main_loop.call_soon_threadsafe(limiter.leave)
+
+    setattr(client, method, paced)
+
+
+def needed_codes(client: Any) -> set[str]:
+    """The currencies the probes read: ETH (its deposit address) and both sides of every kept market."""
+    codes = {"ETH"}
+    for market in (client.markets or {}).values():
+        codes.update(c for c in (market.get("base"), market.get("quote")) if c)
+    return codes
+
+
+def keep_only_what_probes_need(client: Any, spec: ExchangeSpec) -> None:
+    """Shrink a loaded template to the markets and currencies HuFi's probes read.
+
+    The probes look up one market (the trades probe's symbol, ETH/USDT) and one currency (ETH, with its networks
+    for the deposit address); balances are parsed by currency id with ccxt's common-code fallback. Keeping the
+    rest (2,500-3,000 markets on the large exchanges, about 10 kB each) would cost 100-150 MB across the catalog.
+    A symbol the exchange does not list stays absent, so the probe fails exactly as HuFi's would.
+    """
+    markets = client.markets or {}
+    kept = [markets[s] for s in (spec.trades.symbol,) if s in markets]
+    codes = {"ETH"} | {c for m in kept for c in (m.get("base"), m.get("quote")) if c}
+    if isinstance(client, ccxt_async.Exchange):
+        currencies = {code: c for code, c in (client.currencies or {}).items() if code in codes}
+        client.currencies = {}  # set_markets merges into what is there
+        client.set_markets(kept, currencies or None)
+    else:
+        client.set_markets(kept)
+
+
 def rewrite_urls(urls: Any, base_url: str) -> Any:
     """Every URL in a ccxt `urls['api']` tree, with its scheme and host replaced by `base_url`."""
     base = base_url.rstrip("/")
@@ -159,10 +202,14 @@ class ClientFactory:
         markets_ttl: float = MARKETS_TTL_SECONDS,
         native_builders: Mapping[ClientKind, NativeClientBuilder] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        markets_in_thread: bool = True,
+        trim_markets: bool = True,
     ) -> None:
         self.url_overrides = dict(url_overrides or {})
         self.timeout_ms = min(timeout_ms, DEFAULT_TIMEOUT_MS)
         self.markets_ttl = markets_ttl
+        self.markets_in_thread = markets_in_thread
+        self.trim_markets = trim_markets
         self._clock = clock
         self.ssl_context = ssl.create_default_context(cafile=certifi.where())
         self._templates: dict[str, tuple[float, Any]] = {}
@@ -189,7 +236,7 @@ class ClientFactory:
             config.update(creds.ccxt_config(spec))
         return config
 
-    def _build(self, spec: ExchangeSpec, creds: Credentials | None) -> Any:
+    def _build(self, spec: ExchangeSpec, creds: Credentials | None, *, paced: bool = True) -> Any:
         config = self._config(spec, creds)
         if spec.client is ClientKind.CCXT:
             client = getattr(ccxt_async, spec.id)(config)
@@ -207,7 +254,8 @@ class ClientFactory:
         # Every request of this client goes through the exchange's shared limiter (ccxt's own throttler is per
         # instance and off); the limiter counts each request until a window after its reply.
         client.enableRateLimit = False
-        _paced(client, REQUEST_METHOD[spec.client], self.limiter(spec))
+        if paced:
+            _paced(client, REQUEST_METHOD[spec.client], self.limiter(spec))
         return client
 
     async def _template(self, spec: ExchangeSpec) -> Any:
@@ -223,13 +271,31 @@ class ClientFactory:
         cached = self._templates.get(spec.id)
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
-        template = self._build(spec, None)
+        if self.markets_in_thread:
+            template = await asyncio.to_thread(asyncio.run, self._load_in_worker(spec, asyncio.get_running_loop()))
+        else:
+            template = self._build(spec, None)
+            try:
+                await template.load_markets()
+            finally:
+                await template.close()
+            if self.trim_markets:
+                keep_only_what_probes_need(template, spec)
+        self.markets_loads += 1
+        self._templates[spec.id] = (self._clock(), template)
+        return template
+
+    async def _load_in_worker(self, spec: ExchangeSpec, main_loop: asyncio.AbstractEventLoop) -> Any:
+        """Load (and trim) a template on a worker thread's own event loop; its requests are paced by the
+        exchange's limiter, which lives on `main_loop`."""
+        template = self._build(spec, None, paced=False)
+        _paced_across_loops(template, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
         try:
             await template.load_markets()
         finally:
             await template.close()
-        self.markets_loads += 1
-        self._templates[spec.id] = (self._clock(), template)
+        if self.trim_markets:
+            keep_only_what_probes_need(template, spec)
         return template
 
     async def preload(self, spec: ExchangeSpec) -> None:
@@ -261,6 +327,8 @@ class ClientFactory:
             template = await self._template_unlocked(spec)
             if self._signed_currencies.get(spec.id) is not template:
                 currencies = await client.fetch_currencies()
+                if self.trim_markets:
+                    currencies = {code: c for code, c in (currencies or {}).items() if code in needed_codes(template)}
                 template.set_markets(template.markets, currencies)
                 self._signed_currencies[spec.id] = template
         client.set_markets_from_exchange(template)

@@ -145,21 +145,28 @@ class RequestLimiter:
             self.waited += max(0.0, now - started)
 
     def _end(self) -> None:
-        self._in_flight -= 1
+        self._in_flight = max(0, self._in_flight - 1)
         self._ended.append(self._clock())
         self._finished.set()
+
+    async def enter(self) -> None:
+        """Wait for this request's turn; pair with `leave()` when the request has ended (`slot()` does both)."""
+        if self.enabled:
+            await self._wait_turn()
+
+    def leave(self) -> None:
+        """The request `enter()` let through has ended (reply read, or failed)."""
+        if self.enabled:
+            self._end()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a slot for one request: released in turn, counted until a window after it ends."""
-        if not self.enabled:
-            yield
-            return
-        await self._wait_turn()
+        await self.enter()
         try:
             yield
         finally:
-            self._end()
+            self.leave()
 
     async def acquire(self, cost: float | None = None) -> None:
         """ccxt's `throttle` signature: wait for a turn; the request counts from now (its end is unknown).

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     ALL_PERMISSIONS,
     FakeAccount,
@@ -186,13 +187,22 @@ class FakeBinance(FakeExchange):
 
     # -- handlers --------------------------------------------------------------------------------------------
     async def exchange_info(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = [
+        symbols = markets.cached_json(self, "exchangeInfo", self._symbols)
+        text = (
+            f'{{"timezone":"UTC","serverTime":{self.now_ms()},"rateLimits":[],"exchangeFilters":[],'
+            f'"symbols":{symbols}}}'
+        )
+        return web.Response(text=text, content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        """exchangeInfo's symbols: like the real list, about half of them halted ("BREAK") delisted pairs."""
+        return [
             {
-                "symbol": f"{base}USDT",
-                "status": "TRADING",
+                "symbol": f"{base}{quote}",
+                "status": "TRADING" if i < 2 or i % 2 else "BREAK",
                 "baseAsset": base,
                 "baseAssetPrecision": 8,
-                "quoteAsset": "USDT",
+                "quoteAsset": quote,
                 "quotePrecision": 8,
                 "quoteAssetPrecision": 8,
                 "baseCommissionPrecision": 8,
@@ -216,17 +226,8 @@ class FakeBinance(FakeExchange):
                 "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
                 "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
             }
-            for base in _BASES
+            for i, (base, quote) in enumerate(markets.spot_pairs(self.exchange_id, self.markets))
         ]
-        return json_response(
-            {
-                "timezone": "UTC",
-                "serverTime": self.now_ms(),
-                "rateLimits": [],
-                "exchangeFilters": [],
-                "symbols": symbols,
-            }
-        )
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response({"serverTime": self.now_ms()})

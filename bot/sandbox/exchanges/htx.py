@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     DEFAULT_CLIENT_IP,
     FakeAccount,
@@ -131,14 +132,19 @@ class FakeHtx(FakeExchange):
 
     # -- public ----------------------------------------------------------------------------------------------------
     async def symbols(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        data = [
+        text = markets.cached_json(self, "symbols", self._symbols)
+        return web.Response(text=f'{{"status":"ok","data":{text}}}', content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        pairs = [(b.lower(), q.lower()) for b, q in markets.spot_pairs(self.exchange_id, self.markets)]
+        return [
             {
                 "base-currency": base,
-                "quote-currency": "usdt",
+                "quote-currency": quote,
                 "price-precision": 2,
                 "amount-precision": 4,
                 "symbol-partition": "main",
-                "symbol": f"{base}usdt",
+                "symbol": f"{base}{quote}",
                 "state": "online",
                 "value-precision": 8,
                 "min-order-amt": 0.001,
@@ -154,9 +160,8 @@ class FakeHtx(FakeExchange):
                 "api-trading": "enabled",
                 "tags": "",
             }
-            for base in ("eth", "btc")
+            for base, quote in pairs
         ]
-        return json_response({"status": "ok", "data": data})
 
     async def currencies(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         def chain(chain_id: str, display: str, base_chain: str, protocol: str) -> dict[str, Any]:
@@ -181,7 +186,7 @@ class FakeHtx(FakeExchange):
                 "addrDepositTag": False,
             }
 
-        data = [
+        known = [
             {
                 "currency": "eth",
                 "assetType": 1,
@@ -196,7 +201,21 @@ class FakeHtx(FakeExchange):
                 "instStatus": "normal",
             },
         ]
-        return json_response({"code": 200, "data": data})
+
+        def build() -> list[dict[str, Any]]:
+            codes = markets.currency_codes(self.exchange_id, self.markets)[3:]  # after ETH, BTC, USDT
+            return known + [
+                {
+                    "currency": code.lower(),
+                    "assetType": 1,
+                    "chains": [chain(code.lower(), code, code, "")],
+                    "instStatus": "normal",
+                }
+                for code in codes
+            ]
+
+        text = markets.cached_json(self, "currencies", build)
+        return web.Response(text=f'{{"code":200,"data":{text}}}', content_type="application/json")
 
     async def timestamp(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response({"status": "ok", "data": self.now_ms()})

@@ -2,9 +2,9 @@
 
 The bot loads every exchange's markets at start and on every refresh, so the size of those lists decides its
 memory and how long parsing them takes. A fake that lists two markets hides both. Each fake's public market and
-currency endpoints therefore list `REAL_SIZES[exchange_id]` entries by default (`FakeExchange(markets=N)` changes
-the number of spot markets; the currency count scales with it), in the exchange's own row format: the fake builds
-each row from its own template with the codes this module generates.
+currency endpoints therefore list `REAL_SIZES[exchange_id]` entries by default (`FakeExchange(markets=N)` or the
+environment variable `SANDBOX_MARKETS=N` changes the number of spot markets; the currency count scales with it),
+in the exchange's own row format: the fake builds each row from its own template with the codes generated here.
 
 What is generated: ETH/USDT and BTC/USDT first (the probes' symbol and the fakes' classic pair), then bases made of
 a few dozen real tickers and deterministic invented ones (three to six letters), each quoted in USDT, then USDC,
@@ -34,11 +34,15 @@ keys by key-info endpoints and BigONE's own calls), so their fakes serve no mark
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+#: environment variable: spot markets per simulated exchange instead of the real number (a smaller, faster sandbox)
+SIZE_SETTING = "SANDBOX_MARKETS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +115,17 @@ _NAMES: Mapping[str, str] = {
 
 
 def size_of(exchange_id: str, markets: int | None = None) -> MarketSize:
-    """How many spot markets and currencies the fake of `exchange_id` lists (`markets`: None for the real count)."""
+    """How many spot markets and currencies the fake of `exchange_id` lists.
+
+    `markets` None: the number in the environment variable `SANDBOX_MARKETS` when it is set to one (the test
+    suite sets 2: its tests do not measure market loading), else as many as the real exchange lists.
+    """
     real = REAL_SIZES.get(exchange_id, MarketSize(2, 3))
     if markets is None:
-        return real
+        configured = os.environ.get(SIZE_SETTING, "").strip()
+        if not configured.isdigit():
+            return real
+        markets = int(configured)
     markets = max(2, markets)
     currencies = max(3, round(real.currencies * markets / real.spot))
     return MarketSize(markets, currencies)

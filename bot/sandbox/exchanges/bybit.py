@@ -73,6 +73,7 @@ class FakeBybit(FakeExchange):
         return [
             Route("GET", "/v5/market/instruments-info", self.instruments, private=False),
             Route("GET", "/v5/market/time", self.server_time, private=False),
+            Route("GET", "/v5/system/status", self.system_status, private=False),
             Route("GET", "/v5/asset/coin/query-info", self.coin_info, permission=None),
             Route("GET", "/v5/user/query-api", self.query_api, permission=None),
             Route("GET", "/v5/account/info", self.account_info, permission=None),
@@ -151,6 +152,10 @@ class FakeBybit(FakeExchange):
             }
             for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
         ]
+
+    async def system_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """Planned and running maintenance windows; none listed (https://bybit-exchange.github.io/docs/v5/system-status)."""
+        return self.ok({"list": []})
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         now = self.now_ms()

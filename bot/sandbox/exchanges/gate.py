@@ -46,6 +46,7 @@ class FakeGate(FakeExchange):
     def routes(self) -> Iterable[Route]:
         return [
             Route("GET", "/api/v4/spot/currencies", self.currencies, private=False),
+            Route("GET", "/api/v4/spot/time", self.server_time, private=False),
             Route("GET", "/api/v4/spot/currency_pairs", self.currency_pairs, private=False),
             Route("GET", "/api/v4/margin/currency_pairs", self.margin_pairs, private=False),
             Route("GET", "/api/v4/account/detail", self.account_detail, permission=None),
@@ -131,6 +132,10 @@ class FakeGate(FakeExchange):
 
         text = markets.cached_json(self, "currencies", build)
         return web.Response(text=text, content_type="application/json")
+
+    async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """`GET /spot/time` (https://www.gate.com/docs/developers/apiv4/#get-server-current-time)."""
+        return json_response({"server_time": self.now_ms()})
 
     async def currency_pairs(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         text = markets.cached_json(self, "currency_pairs", self._pairs)

@@ -80,6 +80,7 @@ class FakeHtx(FakeExchange):
             Route("GET", "/v1/common/symbols", self.symbols, private=False),
             Route("GET", "/v2/reference/currencies", self.currencies, private=False),
             Route("GET", "/v1/common/timestamp", self.timestamp, private=False),
+            Route("GET", "/v2/market-status", self.market_status, private=False),
             Route("GET", "/v2/user/uid", self.uid, permission=None),
             Route("GET", "/v2/user/api-key", self.api_key_info, permission=None),
             Route("GET", "/v1/account/accounts", self.account_list, permission=Permission.VIEW_ACCOUNT_BALANCE),
@@ -131,6 +132,11 @@ class FakeHtx(FakeExchange):
         return body.replace(DEFAULT_CLIENT_IP, context.get("ip", self.client_ip))
 
     # -- public ----------------------------------------------------------------------------------------------------
+    async def market_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """`GET /v2/market-status`: 1 normal, 2 halted, 3 cancel-only
+        (https://huobiapi.github.io/docs/spot/v1/en/#get-market-status)."""
+        return json_response({"code": 200, "message": "success", "data": {"marketStatus": 1}})
+
     async def symbols(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         text = markets.cached_json(self, "symbols", self._symbols)
         return web.Response(text=f'{{"status":"ok","data":{text}}}', content_type="application/json")

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import gc
 import re
 import ssl
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -46,6 +48,13 @@ CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     },
     "xt": {"fetchMarkets": {"types": ["spot"]}},
 }
+
+#: query parameters that make an exchange's market endpoint list only the trades probe's market, where ccxt passes
+#: them to one endpoint only and the exchange documents them. Binance: `GET /api/v3/exchangeInfo?symbol=ETHUSDT`
+#: (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information)
+#: answers one symbol instead of ~3,000 (a 3-5 MB reply whose JSON parse alone holds the GIL for tens of ms).
+#: Others are left out on purpose: ccxt's MEXC, XT and Gate load several endpoints with the same parameters.
+MARKET_PARAMS: Mapping[str, Mapping[str, str]] = {"binance": {"symbol": "ETHUSDT"}}
 
 #: exchanges that serve their currency list, with the chain ids deposit addresses are parsed with, only to a
 #: signed request: keyless markets lack them, and ccxt then drops every address (OKX: `ETH-ERC20`). The first
@@ -128,6 +137,48 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
     client.on_rest_response = on_rest_response
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+_startup_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (the imported modules: ccxt alone is ~200,000 objects) out of the cycle
+    collector's reach, once per process. A full collection otherwise walks them all: 370 ms on the benchmark
+    machine, holding the GIL, so the event loop stalls whichever thread triggered it (Python's `gc.freeze`,
+    https://docs.python.org/3/library/gc.html#gc.freeze, made for this: objects that live as long as the process).
+
+    For the process's start-up, once its imports and services are built (`bot.runner`); not for test processes,
+    where frozen objects become invisible to `gc.get_referrers` and tools that rely on it.
+    """
+    global _startup_frozen
+    with _gc_lock:
+        if not _startup_frozen:
+            _startup_frozen = True
+            gc.freeze()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No automatic cycle collection while a market list is parsed: a full collection would walk the hundreds of
+    thousands of objects of the parse while holding the GIL. Parses never make cycles that outlive them (refcounts
+    free them), and collection resumes as soon as the last parse in progress ends."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def _paced_across_loops(
     client: Any, method: str, limiter: RequestLimiter, main_loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -165,7 +216,10 @@ def keep_only_what_probes_need(client: Any, spec: ExchangeSpec) -> None:
     codes = {"ETH"} | {c for m in kept for c in (m.get("base"), m.get("quote")) if c}
     if isinstance(client, ccxt_async.Exchange):
         currencies = {code: c for code, c in (client.currencies or {}).items() if code in codes}
-        client.currencies = {}  # set_markets merges into what is there
+        # set_markets merges currencies into what is there and keeps the base/quote maps it does not rebuild
+        client.currencies = {}
+        client.baseCurrencies = {c: v for c, v in (client.baseCurrencies or {}).items() if c in codes}
+        client.quoteCurrencies = {c: v for c, v in (client.quoteCurrencies or {}).items() if c in codes}
         client.set_markets(kept, currencies or None)
     else:
         client.set_markets(kept)
@@ -272,11 +326,17 @@ class ClientFactory:
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
         if self.markets_in_thread:
-            template = await asyncio.to_thread(asyncio.run, self._load_in_worker(spec, asyncio.get_running_loop()))
+            main_loop = asyncio.get_running_loop()
+
+            def load() -> Any:
+                with _no_cycle_collection():
+                    return asyncio.run(self._load_in_worker(spec, main_loop))
+
+            template = await asyncio.to_thread(load)
         else:
             template = self._build(spec, None)
             try:
-                await template.load_markets()
+                await self._load_markets(template, spec)
             finally:
                 await template.close()
             if self.trim_markets:
@@ -291,12 +351,20 @@ class ClientFactory:
         template = self._build(spec, None, paced=False)
         _paced_across_loops(template, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
         try:
-            await template.load_markets()
+            await self._load_markets(template, spec)
         finally:
             await template.close()
         if self.trim_markets:
             keep_only_what_probes_need(template, spec)
         return template
+
+    async def _load_markets(self, template: Any, spec: ExchangeSpec) -> None:
+        params = MARKET_PARAMS.get(spec.id) if self.trim_markets else None
+        if params:
+            await template.load_markets(False, dict(params))
+        else:
+            await template.load_markets()
+        template.last_http_response = None  # ccxt keeps the last reply's text: here, the whole market list
 
     async def preload(self, spec: ExchangeSpec) -> None:
         """Load markets for `spec` now (start-up, or a periodic refresh job)."""

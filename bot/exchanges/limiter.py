@@ -29,7 +29,8 @@ So this module keeps, per exchange, what was actually sent and when each request
   "maybe sent just now".
 * **Evenly spaced**: after a burst of `burst` requests (a single check's probes never wait), requests leave one
   every `window / limit` seconds (a generic cell-rate pace, also by actual release times), so a backlog drains
-  as a steady stream instead of `limit` requests at once every window.
+  as a steady stream instead of `limit` requests at once every window. Time spent waiting for the window earns
+  no burst; time the loop was late may earn up to `burst` at once, never past the window's count.
 * **In arrival order**: one waiter at a time holds the lock and re-reads the clock after every wait, so a late
   wake-up releases one request, not all that were due.
 * **Told to back off**: `hold_off(seconds)` when the exchange answers "too many requests" pauses every caller.
@@ -110,34 +111,38 @@ class RequestLimiter:
         while ended and ended[0] <= horizon:
             ended.popleft()
 
-    def _ready_at(self, now: float) -> float | None:
-        """When the next request may leave (<= now: at once; None: after some request in flight ends)."""
+    def _ready_at(self, now: float) -> tuple[float | None, bool]:
+        """When the next request may leave (<= now: at once; None: after some request in flight ends), and
+        whether the window (rather than the pace) is what holds it back."""
         self._expire(now)
         at = max(self._not_before, self._tat - (self.burst - 1) * self.interval)
         if self._in_flight + len(self._ended) >= self.limit:
             if not self._ended:
-                return None
-            at = max(at, self._ended[0] + self.window)
-        return at
+                return None, True
+            full_until = self._ended[0] + self.window
+            if full_until > at:
+                return full_until, True
+        return at, False
 
     async def _wait_turn(self) -> None:
         """Wait until a request may leave, then count it as released (in flight)."""
         started = self._clock()
-        waited = False
+        waited = window_bound = False
         async with self._lock:
             while True:
                 now = self._clock()
-                at = self._ready_at(now)
+                at, full = self._ready_at(now)
                 if at is not None and at <= now:
                     break
                 waited = True
+                window_bound = window_bound or full
                 if at is None:
                     self._finished.clear()
                     await self._finished.wait()
                 else:
                     await self._sleep(at - now)
             self._tat = max(self._tat, now) + self.interval
-            if waited:  # a backlog drains evenly: no burst after a wait, however the wait ended
+            if window_bound:  # a backlog held by the window drains evenly: no burst credit saved up meanwhile
                 self._tat = max(self._tat, now + self.burst * self.interval)
             self._in_flight += 1
             self.released += 1

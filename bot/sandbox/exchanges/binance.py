@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import string
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -187,7 +188,15 @@ class FakeBinance(FakeExchange):
 
     # -- handlers --------------------------------------------------------------------------------------------
     async def exchange_info(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = markets.cached_json(self, "exchangeInfo", self._symbols)
+        """All symbols, or only `symbol` / `symbols` (a JSON list) when asked; -1121 for an unknown one."""
+        wanted = request.query.get("symbol")
+        if wanted is not None:
+            rows = [row for row in self._symbols() if row["symbol"] == wanted]
+            if not rows:
+                return web.Response(status=400, text=_error(-1121, "Invalid symbol."), content_type="application/json")
+            symbols = json.dumps(rows)
+        else:
+            symbols = markets.cached_json(self, "exchangeInfo", self._symbols)
         text = (
             f'{{"timezone":"UTC","serverTime":{self.now_ms()},"rateLimits":[],"exchangeFilters":[],'
             f'"symbols":{symbols}}}'

@@ -5,7 +5,16 @@ costs ~12 ms and ~0.7 MB, `load_markets()` costs ~35 MB and ~0.3 s, and `close()
 markets are loaded once per exchange and shared read-only through `set_markets_from_exchange`; one SSL context
 serves every client; `timeout_on_exit` is 0; every client is closed. A fresh instance per check avoids state that
 changes ccxt's error labels (binance relabels -2015 after a success). ccxt's throttler is per instance, so a
-limiter per exchange, shared by all checks, keeps many simultaneous checks within the exchange's limits.
+limiter per exchange, shared by all checks, keeps many simultaneous checks within the exchange's limits
+(`bot.exchanges.limiter`: every request holds a slot from before it is signed until its reply is read).
+
+Market lists are what the process handles in bulk: 13,450 spot markets over the nine exchanges whose markets the
+probes need, about 10 kB each once ccxt has parsed them. Loading them the plain way cost 1-3 s of event-loop stall
+per round and ~180 MB (benchmarks/market_loading.py). So a template is loaded on a worker thread with an event loop
+of its own (its requests still take their turn on the exchange's limiter), with no cycle collection while the
+parse runs, and is then trimmed to what the probes read (`keep_only_what_probes_need`); Binance is asked for the
+probed symbol only (`MARKET_PARAMS`). The variant loaded on the loop and kept whole stays available
+(`markets_in_thread=False, trim_markets=False`) for the benchmark's baseline.
 """
 
 from __future__ import annotations

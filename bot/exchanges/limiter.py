@@ -47,8 +47,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-#: requests that may leave at once before the even spacing starts: a check's three probes and its evidence call
-DEFAULT_BURST = 4
+#: requests that may leave at once before the even spacing starts: a check's three probes, its evidence call, and
+#: OKX's signed currency list on the first check (or the two market requests of a check that loads markets)
+DEFAULT_BURST = 5
 
 Sleep = Callable[[float], Awaitable[object]]
 

@@ -16,9 +16,7 @@ Variants, each in a fresh child, `--rounds` times, interleaved (the figures are 
 * "before": parse on the event loop and keep every market (the bot until this change);
 * "on the loop, trimmed": parse on the loop, then keep only what the probes read;
 * "worker thread, all kept": parse on a worker thread's own event loop, keep every market;
-* "now": parse on a worker thread, keep only what the probes read (`ClientFactory` defaults);
-* "now + gc.freeze at start": the same in a process that froze its start-up objects
-  (`bot.exchanges.factory.freeze_startup_objects`, for `bot.runner` to call once the bot is built).
+* "now": parse on a worker thread, keep only what the probes read (`ClientFactory` defaults).
 
 And a baseline: the same child's RSS after its imports, before any market is loaded.
 
@@ -45,12 +43,11 @@ if __package__ in (None, ""):
 
 from benchmarks._common import median, ok, print_header, proc_status, table
 
-VARIANTS: dict[str, tuple[bool, bool, bool]] = {  # name -> (markets_in_thread, trim_markets, gc.freeze at start)
-    "before": (False, False, False),
-    "on the loop, trimmed": (False, True, False),
-    "worker thread, all kept": (True, False, False),
-    "now": (True, True, False),
-    "now + gc.freeze at start": (True, True, True),
+VARIANTS: dict[str, tuple[bool, bool]] = {  # name -> (markets_in_thread, trim_markets)
+    "before": (False, False),
+    "on the loop, trimmed": (False, True),
+    "worker thread, all kept": (True, False),
+    "now": (True, True),
 }
 STALL_TARGET_MS = 50.0
 RSS_TARGET_MB = 300.0
@@ -92,13 +89,11 @@ class StallMeter:
 async def child(variant: str, urls: dict[str, str], okx_creds: dict[str, str], quiet: float) -> dict[str, Any]:
     from bot.exchanges.catalog import CATALOG, CheckStyle, cex_ids
     from bot.exchanges.credentials import Credentials
-    from bot.exchanges.factory import ClientFactory, freeze_startup_objects
+    from bot.exchanges.factory import ClientFactory
     from bot.exchanges.probes import KeyChecker
     from bot.health import exchange_check
 
-    in_thread, trim, freeze = VARIANTS[variant]
-    if freeze:
-        freeze_startup_objects()
+    in_thread, trim = VARIANTS[variant]
     out: dict[str, Any] = {"rss_imports": proc_status()["VmRSS"]}
     factory = ClientFactory(url_overrides=urls, markets_in_thread=in_thread, trim_markets=trim)
     specs = [CATALOG[e] for e in cex_ids() if CATALOG[e].check_style is CheckStyle.PROBES]
@@ -191,7 +186,7 @@ async def parent(args: argparse.Namespace) -> int:
     for v in args.variants:
         stall = max(med(v, "stall_start"), med(v, "stall_refresh"))
         met = stall <= STALL_TARGET_MS and med(v, "rss_peak") <= RSS_TARGET_MB
-        if v.startswith("now") and not met:
+        if v == "now" and not met:
             failed = True
         rows.append(
             [
@@ -213,7 +208,7 @@ async def parent(args: argparse.Namespace) -> int:
                 f"{med(v, 'markets_kept'):.0f}",
                 f"{med(v, 'stall_okx'):.0f}",
                 f"{med(v, 'stall_status'):.0f} ({runs[v][-1]['stall_status_worst']})",
-                ok(met) if v.startswith("now") else "",
+                ok(met) if v == "now" else "",
             ]
         )
     headers = [

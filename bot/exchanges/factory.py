@@ -149,23 +149,6 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
 _gc_lock = threading.Lock()
 _gc_pauses = 0
 _gc_was_enabled = False
-_startup_frozen = False
-
-
-def freeze_startup_objects() -> None:
-    """Move every object alive now (the imported modules: ccxt alone is ~200,000 objects) out of the cycle
-    collector's reach, once per process. A full collection otherwise walks them all: 370 ms on the benchmark
-    machine, holding the GIL, so the event loop stalls whichever thread triggered it (Python's `gc.freeze`,
-    https://docs.python.org/3/library/gc.html#gc.freeze, made for this: objects that live as long as the process).
-
-    For the process's start-up, once its imports and services are built (`bot.runner`); not for test processes,
-    where frozen objects become invisible to `gc.get_referrers` and tools that rely on it.
-    """
-    global _startup_frozen
-    with _gc_lock:
-        if not _startup_frozen:
-            _startup_frozen = True
-            gc.freeze()
 
 
 @contextmanager

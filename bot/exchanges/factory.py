@@ -27,7 +27,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -318,7 +318,13 @@ class ClientFactory:
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
         if self.markets_in_thread:
-            template = await self._in_worker(spec, None, lambda client: self._load_template(client, spec))
+            main_loop = asyncio.get_running_loop()
+
+            def load() -> Any:
+                with _no_cycle_collection():
+                    return asyncio.run(self._load_in_worker(spec, main_loop))
+
+            template = await asyncio.to_thread(load)
         else:
             template = self._build(spec, None)
             try:
@@ -331,31 +337,15 @@ class ClientFactory:
         self._templates[spec.id] = (self._clock(), template)
         return template
 
-    async def _in_worker(
-        self, spec: ExchangeSpec, creds: Credentials | None, work: Callable[[Any], Awaitable[Any]]
-    ) -> Any:
-        """`work(client)` with a fresh client on a worker thread's own event loop, without cycle collection; the
-        client's requests take their turns on the exchange's limiter, which lives on this loop. Returns what
-        `work` returns (the client is closed by then)."""
-        main_loop = asyncio.get_running_loop()
-
-        async def run() -> Any:
-            client = self._build(spec, creds, paced=False)
-            _paced_across_loops(client, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
-            try:
-                return await work(client)
-            finally:
-                await client.close()
-
-        def thread() -> Any:
-            with _no_cycle_collection():
-                return asyncio.run(run())
-
-        return await asyncio.to_thread(thread)
-
-    async def _load_template(self, template: Any, spec: ExchangeSpec) -> Any:
-        """Load markets into `template` (a keyless client) and trim them; runs on a worker thread."""
-        await self._load_markets(template, spec)
+    async def _load_in_worker(self, spec: ExchangeSpec, main_loop: asyncio.AbstractEventLoop) -> Any:
+        """Load (and trim) a template on a worker thread's own event loop; its requests are paced by the
+        exchange's limiter, which lives on `main_loop`."""
+        template = self._build(spec, None, paced=False)
+        _paced_across_loops(template, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
+        try:
+            await self._load_markets(template, spec)
+        finally:
+            await template.close()
         if self.trim_markets:
             keep_only_what_probes_need(template, spec)
         return template
@@ -385,11 +375,9 @@ class ClientFactory:
         cached = self._templates.get(spec.id)
         return cached is None or self._signed_currencies.get(spec.id) is not cached[1]
 
-    async def share_signed_currencies(self, spec: ExchangeSpec, client: Any, creds: Credentials | None = None) -> None:
+    async def share_signed_currencies(self, spec: ExchangeSpec, client: Any) -> None:
         """Fetch the currency list with `client`'s key once per markets refresh and share it with every client.
 
-        With `creds` (the same key) and `markets_in_thread`, the list is fetched and parsed on a worker thread
-        like the markets (OKX's list, every currency with its chains, costs tens of ms of parsing).
         Raises what the exchange raises (the caller's probe reports it): without the list the probe's own
         answer would be wrong.
         """
@@ -398,10 +386,7 @@ class ClientFactory:
         async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
             template = await self._template_unlocked(spec)
             if self._signed_currencies.get(spec.id) is not template:
-                if creds is not None and self.markets_in_thread:
-                    currencies = await self._in_worker(spec, creds, lambda worker: worker.fetch_currencies())
-                else:
-                    currencies = await client.fetch_currencies()
+                currencies = await client.fetch_currencies()
                 if self.trim_markets:
                     currencies = {code: c for code, c in (currencies or {}).items() if code in needed_codes(template)}
                 template.set_markets(template.markets, currencies)

@@ -372,11 +372,7 @@ class KeyChecker:
             try:
                 if perm is Permission.VIEW_DEPOSIT_ADDRESS and self.factory.needs_signed_currencies(spec):
                     await self._retrying(  # chain ids the address parse needs
-                        spec,
-                        perm,
-                        lambda: self.factory.share_signed_currencies(spec, client, creds),
-                        deadline,
-                        redactor,
+                        spec, perm, lambda: self.factory.share_signed_currencies(spec, client), deadline, redactor
                     )
                 result = await self._retrying(spec, perm, lambda: call(spec, client, now_ms), deadline, redactor)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome

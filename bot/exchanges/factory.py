@@ -12,8 +12,9 @@ Market lists are what the process handles in bulk: 13,450 spot markets over the 
 probes need, about 10 kB each once ccxt has parsed them. Loading them the plain way cost 1-3 s of event-loop stall
 per round and ~180 MB (benchmarks/market_loading.py). So a template is loaded on a worker thread with an event loop
 of its own (its requests still take their turn on the exchange's limiter), with no cycle collection while the
-parse runs, and is then trimmed to what the probes read (`keep_only_what_probes_need`); Binance is asked for the
-probed symbol only (`MARKET_PARAMS`). The variant loaded on the loop and kept whole stays available
+parse runs and large replies decoded by a JSON scanner that lets the GIL go (`yielding_json_loads`), and is then
+trimmed to what the probes read (`keep_only_what_probes_need`); Binance is asked for the probed symbol only
+(`MARKET_PARAMS`). The variant loaded on the loop and kept whole stays available
 (`markets_in_thread=False, trim_markets=False`) for the benchmark's baseline.
 """
 
@@ -23,6 +24,9 @@ import asyncio
 import contextvars
 import email.utils
 import gc
+import json
+import json.decoder
+import json.scanner
 import re
 import ssl
 import threading
@@ -146,6 +150,23 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
     client.on_rest_response = on_rest_response
 
 
+#: replies larger than this are decoded by a worker in Python bytecode rather than by the C decoder
+YIELDING_JSON_MIN_CHARS = 128 * 1024
+
+
+def yielding_json_loads(text: str) -> Any:
+    """`json.loads` that lets other threads run while it works: for large replies, Python's own pure-Python
+    scanner, which gives the GIL up at every switch interval. The C decoder holds the GIL for the whole reply
+    (40 ms for MEXC's 1.2 MB market list on the benchmark machine, more under load), and so stalls the event
+    loop however the work is spread over threads; the Python one takes about 12 x the CPU, on the worker."""
+    if len(text) < YIELDING_JSON_MIN_CHARS:
+        return json.loads(text)
+    decoder = json.JSONDecoder()
+    decoder.parse_string = json.decoder.py_scanstring  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder.decode(text)
+
+
 _gc_lock = threading.Lock()
 _gc_pauses = 0
 _gc_was_enabled = False
@@ -250,12 +271,14 @@ class ClientFactory:
         clock: Callable[[], float] = time.monotonic,
         markets_in_thread: bool = True,
         trim_markets: bool = True,
+        yielding_json: bool = True,
     ) -> None:
         self.url_overrides = dict(url_overrides or {})
         self.timeout_ms = min(timeout_ms, DEFAULT_TIMEOUT_MS)
         self.markets_ttl = markets_ttl
         self.markets_in_thread = markets_in_thread
         self.trim_markets = trim_markets
+        self.yielding_json = yielding_json
         self._clock = clock
         self.ssl_context = ssl.create_default_context(cafile=certifi.where())
         self._templates: dict[str, tuple[float, Any]] = {}
@@ -342,6 +365,8 @@ class ClientFactory:
         exchange's limiter, which lives on `main_loop`."""
         template = self._build(spec, None, paced=False)
         _paced_across_loops(template, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
+        if self.yielding_json and isinstance(template, ccxt_async.Exchange):
+            template.on_json_response = yielding_json_loads  # ccxt decodes every reply with this
         try:
             await self._load_markets(template, spec)
         finally:

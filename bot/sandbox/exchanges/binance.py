@@ -191,7 +191,9 @@ class FakeBinance(FakeExchange):
         """All symbols, or only `symbol` / `symbols` (a JSON list) when asked; -1121 for an unknown one."""
         wanted = request.query.get("symbol")
         if wanted is not None:
-            rows = [row for row in self._symbols() if row["symbol"] == wanted]
+            if getattr(self, "_symbol_rows", None) is None:
+                self._symbol_rows = {row["symbol"]: row for row in self._symbols()}
+            rows = [self._symbol_rows[wanted]] if wanted in self._symbol_rows else []
             if not rows:
                 return web.Response(status=400, text=_error(-1121, "Invalid symbol."), content_type="application/json")
             symbols = json.dumps(rows)

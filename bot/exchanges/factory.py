@@ -21,6 +21,7 @@ trimmed to what the probes read (`keep_only_what_probes_need`); Binance is asked
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import email.utils
 import gc
@@ -203,7 +204,8 @@ def _paced_across_loops(
         try:
             return await send(*args, **kwargs)
         finally:
-            main_loop.call_soon_threadsafe(limiter.leave)
+            with contextlib.suppress(RuntimeError):  # the main loop closed meanwhile (shutdown): nothing to free
+                main_loop.call_soon_threadsafe(limiter.leave)
 
     setattr(client, method, paced)
 

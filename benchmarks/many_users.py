@@ -1,7 +1,9 @@
 """Benchmark 2: 200 users submit keys to the same exchange within one second.
 
 The bot runs as its own process (`python -m benchmarks._bot_child`: the real `python -m bot run` with the fake
-exchange's URL plugged in), with CHECKS_PER_HOUR=1000 and the default MAX_CONCURRENT_CHECKS (20). The fake MEXC
+exchange's URL plugged in), with CHECKS_PER_HOUR=1000 and the default MAX_CONCURRENT_CHECKS (20). Every fake
+exchange lists as many spot markets as the real one (`bot/sandbox/markets.py`), and the bot loads all their
+markets at start, so its memory is what it is in production. The fake MEXC
 adds `--latency` to each request and answers "rate limited" past `--exchange-limit` requests in any second
 (our catalog allows ourselves 20/s towards MEXC). Each of the 200 users has a private chat and a key of their
 own; all are brought to the "send me the key" step first, then their key messages are injected spread evenly
@@ -21,14 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from aiohttp import web
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,29 +46,10 @@ from benchmarks._common import (
     temp_dir,
     wait_quiet,
 )
-from bot.sandbox.exchanges.base import FakeAccount, json_response
 from bot.sandbox.exchanges.mexc import FakeMexc
+from bot.sandbox.markets import REAL_SIZES, SIZE_SETTING, size_of
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.world import SandboxWorld
-
-
-class ManyMarketsMexc(FakeMexc):
-    """The fake MEXC with as many spot markets as the real one lists (about 2,500), so that loading and sharing
-    markets weighs in the bot's memory as it does in production (the plain fake lists two)."""
-
-    def __init__(self, *args: Any, markets: int = 0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.markets = markets
-
-    async def exchange_info(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        reply = await super().exchange_info(request, account, body)
-        data = json.loads(reply.text or "{}")
-        template = data["symbols"][0]
-        for i in range(self.markets):
-            base = f"TK{i:04d}"
-            data["symbols"].append({**template, "symbol": f"{base}USDT", "baseAsset": base})
-        return json_response(data)
-
 
 VARIANTS = {"telegram-limiter": "1", "no-telegram-limiter": "0"}
 RSS_TARGET_MB = 300.0
@@ -135,7 +116,8 @@ async def run_variant(variant: str, args: argparse.Namespace) -> Result:
     result = Result(variant, args.users)
     # every exchange is simulated: the bot loads every exchange's markets at start (bot.runner)
     world = SandboxWorld(latency=args.latency)
-    fake = world.fakes["mexc"] = ManyMarketsMexc(
+    # every fake lists as many markets as the real exchange (bot.sandbox.markets); MEXC also enforces its limit
+    fake = world.fakes["mexc"] = FakeMexc(
         latency=args.latency, max_requests_per_second=args.exchange_limit, markets=args.markets
     )
     await world.start()
@@ -341,13 +323,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the keys arrive")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the fake exchange adds per request")
     parser.add_argument("--exchange-limit", type=float, default=20.0, help="requests/s the fake exchange accepts")
-    parser.add_argument("--markets", type=int, default=2500, help="extra spot markets the fake MEXC lists")
+    parser.add_argument(
+        "--markets", type=int, default=None, help="spot markets the fake MEXC lists (default: as many as MEXC, 2,500)"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for all verdicts")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
+    os.environ.pop(SIZE_SETTING, None)  # every fake at its real size
     print_header(f"Benchmark 2: {args.users} users submit keys within {args.spread:g} s to one exchange")
+    sizes = ", ".join(f"{e} {s.spot}" for e, s in REAL_SIZES.items())
     print(
-        f"fake MEXC: {args.markets + 2} spot markets, {args.latency * 1000:.0f} ms per request, "
+        f"fakes' spot markets: {sizes}\n"
+        f"fake MEXC: {size_of('mexc', args.markets).spot} spot markets, {args.latency * 1000:.0f} ms per request, "
         f"{args.exchange_limit:.0f} requests/s accepted; "
         "CHECKS_PER_HOUR=1000, MAX_CONCURRENT_CHECKS default (20)\n"
     )

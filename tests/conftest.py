@@ -9,6 +9,9 @@ import pytest
 
 # PTB 22 warns when it builds a RetryAfter unless durations are timedeltas; the suite runs with warnings as errors.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+# The simulated exchanges list as many markets as the real ones (thousands); tests that do not measure market
+# loading use two per exchange, which keeps the suite fast (tests/test_sandbox_public.py checks the real sizes).
+os.environ.setdefault("SANDBOX_MARKETS", "2")
 
 _ALLOWED_HOSTS = {"127.0.0.1", "localhost", "::1", None}
 

@@ -15,7 +15,7 @@ from bot.diagnosis import classify_error
 from bot.diagnosis.model import Cause, Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.credentials import Credentials
-from bot.exchanges.probes import KeyChecker
+from bot.exchanges.probes import KeyChecker, RetryPolicy
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
 from bot.sandbox.exchanges.base import fixture_replies
 from bot.sandbox.exchanges.bigone import FakeBigone
@@ -171,6 +171,7 @@ async def test_maintenance_fails_every_probe_with_the_documented_reply() -> None
 
 async def test_rate_limit_reply_is_rate_limit_exceeded() -> None:
     async with running(FakeBigone, max_requests_per_second=1) as (fake, checker):
+        checker = KeyChecker(checker.factory, retry=RetryPolicy(attempts=1))  # the reply itself, not retried
         account = fake.add_account()
         report = await checker.check("bigone", creds_of(account))
         limited = [o for o in report.outcomes.values() if o.status is ProbeStatus.FAILED]

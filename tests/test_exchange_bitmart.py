@@ -68,8 +68,12 @@ async def test_factory_builds_our_client_with_shared_markets_and_limiter() -> No
         async with checker.factory.client(spec, creds_of(fake.add_account())) as client:
             assert isinstance(client, BitmartClient)
             assert client.urls["api"]["spot"] == fake.base_url
-            assert client.enableRateLimit and client.timeout_on_exit == 0
-            assert client.throttle == checker.factory.limiter(spec).acquire
+            assert client.timeout_on_exit == 0
+            limiter = checker.factory.limiter(spec)
+            released = limiter.released
+            limiter.interval = 1.0  # pacing on (the harness switches it off), so every request counts
+            await client.fetch_balance()
+            assert limiter.released == released + 1  # every request goes through the shared limiter
             assert "ETH/USDT" in (client.markets or {})
         assert client.session is None and client.closed_by_user
         assert checker.factory.markets_loads == 1

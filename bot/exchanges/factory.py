@@ -5,18 +5,35 @@ costs ~12 ms and ~0.7 MB, `load_markets()` costs ~35 MB and ~0.3 s, and `close()
 markets are loaded once per exchange and shared read-only through `set_markets_from_exchange`; one SSL context
 serves every client; `timeout_on_exit` is 0; every client is closed. A fresh instance per check avoids state that
 changes ccxt's error labels (binance relabels -2015 after a success). ccxt's throttler is per instance, so a
-limiter per exchange, shared by all checks, keeps many simultaneous checks within the exchange's limits.
+limiter per exchange, shared by all checks, keeps many simultaneous checks within the exchange's limits
+(`bot.exchanges.limiter`: every request holds a slot from before it is signed until its reply is read).
+
+Market lists are what the process handles in bulk: 13,450 spot markets over the nine exchanges whose markets the
+probes need, about 10 kB each once ccxt has parsed them. Loading them the plain way cost 1-3 s of event-loop stall
+per round and ~180 MB (benchmarks/market_loading.py). So a template is loaded on a worker thread with an event loop
+of its own (its requests still take their turn on the exchange's limiter), with no cycle collection while the
+parse runs and large replies decoded by a JSON scanner that lets the GIL go (`yielding_json_loads`), and is then
+trimmed to what the probes read (`keep_only_what_probes_need`); Binance is asked for the probed symbol only
+(`MARKET_PARAMS`). The variant loaded on the loop and kept whole stays available
+(`markets_in_thread=False, trim_markets=False`) for the benchmark's baseline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import email.utils
+import gc
+import json
+import json.decoder
+import json.scanner
 import re
 import ssl
+import threading
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -24,6 +41,7 @@ import certifi
 
 from bot.exchanges.catalog import ClientKind, ExchangeSpec
 from bot.exchanges.credentials import Credentials
+from bot.exchanges.limiter import RequestLimiter
 
 DEFAULT_TIMEOUT_MS = 10_000
 MARKETS_TTL_SECONDS = 6 * 3600
@@ -45,52 +63,181 @@ CCXT_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     "xt": {"fetchMarkets": {"types": ["spot"]}},
 }
 
+#: query parameters that make an exchange's market endpoint list only the trades probe's market, where ccxt passes
+#: them to one endpoint only and the exchange documents them. Binance: `GET /api/v3/exchangeInfo?symbol=ETHUSDT`
+#: (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information)
+#: answers one symbol instead of ~3,000 (a 3-5 MB reply whose JSON parse alone holds the GIL for tens of ms).
+#: Others are left out on purpose: ccxt's MEXC, XT and Gate load several endpoints with the same parameters.
+MARKET_PARAMS: Mapping[str, Mapping[str, str]] = {"binance": {"symbol": "ETHUSDT"}}
+
 #: exchanges that serve their currency list, with the chain ids deposit addresses are parsed with, only to a
 #: signed request: keyless markets lack them, and ccxt then drops every address (OKX: `ETH-ERC20`). The first
 #: check with a key fetches them once and every later client shares them, as HuFi's own keyed load_markets has
 SIGNED_CURRENCIES: frozenset[str] = frozenset({"okx"})
 
 
-class RequestLimiter:
-    """A shared pace for one exchange: at most `rate` requests in any rolling second, across every client.
+#: the client method that makes one request, from before it is signed until its reply is decoded (or raised)
+REQUEST_METHOD: Mapping[ClientKind, str] = {ClientKind.CCXT: "fetch2", ClientKind.BITMART: "request"}
+#: longest Retry-After we note on an exception (a ban of hours is "rate limited", not something to wait for)
+MAX_RETRY_AFTER_S = 3600.0
 
-    Exchanges count requests per rolling window, so a leaky bucket with a burst lets burst + rate requests
-    through in one second (the benchmarks measured 40 against a limit of 20, and good keys were told "slow
-    down"). This keeps the start times of the last `rate` requests and lets a new one start only when the
-    oldest of them is more than a window (plus a margin for network jitter) old. A single check (a few
-    requests) never waits; many checks are spaced in arrival order.
+
+class _Reply:
+    """What the paced request saw of its reply: the response headers (for Retry-After)."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self) -> None:
+        self.headers: Mapping[str, str] | None = None
+
+
+_REPLY: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("exchange_reply", default=None)
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """The wait a `Retry-After` header asks for (delta-seconds or an HTTP date), or None when absent or invalid.
+
+    Source: RFC 9110 §10.2.3 (https://www.rfc-editor.org/rfc/rfc9110#field.retry-after); Binance sends it with
+    its 429 and 418 replies (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
     """
+    if not headers:
+        return None
+    value = next((str(v) for k, v in headers.items() if str(k).lower() == "retry-after"), "").strip()
+    if not value:
+        return None
+    seconds: float | None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
-    def __init__(
-        self,
-        rate_per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        window: float = 1.0,
-        margin: float = 0.1,
-    ) -> None:
-        self.interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0  # 0: no limit (tests)
-        self.limit = max(1, int(rate_per_second * window))
-        self.window = window * (1 + margin)
-        self._clock = clock
-        self._starts: deque[float] = deque(maxlen=self.limit)
-        self._lock = asyncio.Lock()
-        self.waited = 0.0  # total seconds callers spent waiting, for benchmarks and /status
 
-    async def acquire(self, cost: float | None = None) -> None:
-        """Wait for this request's slot. ccxt passes its endpoint weight as `cost`; our pace counts requests."""
-        if self.interval <= 0:
-            return
-        async with self._lock:
-            now = self._clock()
-            start = now
-            if len(self._starts) == self.limit:
-                start = max(now, self._starts[0] + self.window)
-            self._starts.append(start)
-            delay = start - now
-        if delay > 0:
-            self.waited += delay
-            await asyncio.sleep(delay)
+def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
+    """Route every request of `client` through `limiter`, and note a reply's Retry-After on what it raises."""
+    send = getattr(client, method)
+
+    async def paced(*args: Any, **kwargs: Any) -> Any:
+        reply = _Reply()
+        token = _REPLY.set(reply)
+        try:
+            async with limiter.slot():
+                return await send(*args, **kwargs)
+        except Exception as exc:
+            wait = retry_after_seconds(reply.headers)
+            if wait is not None:
+                exc.retry_after = wait  # type: ignore[attr-defined]
+            raise
+        finally:
+            _REPLY.reset(token)
+
+    setattr(client, method, paced)
+    on_rest = getattr(client, "on_rest_response", None)
+    if on_rest is None:
+        return
+
+    def on_rest_response(code: Any, reason: Any, url: Any, method: Any, headers: Any, *rest: Any) -> Any:
+        noted = _REPLY.get()
+        if noted is not None:
+            noted.headers = headers
+        return on_rest(code, reason, url, method, headers, *rest)
+
+    client.on_rest_response = on_rest_response
+
+
+#: replies larger than this are decoded by a worker in Python bytecode rather than by the C decoder
+YIELDING_JSON_MIN_CHARS = 128 * 1024
+
+
+def yielding_json_loads(text: str) -> Any:
+    """`json.loads` that lets other threads run while it works: for large replies, Python's own pure-Python
+    scanner, which gives the GIL up at every switch interval. The C decoder holds the GIL for the whole reply
+    (40 ms for MEXC's 1.2 MB market list on the benchmark machine, more under load), and so stalls the event
+    loop however the work is spread over threads; the Python one takes about 12 x the CPU, on the worker."""
+    if len(text) < YIELDING_JSON_MIN_CHARS:
+        return json.loads(text)
+    decoder = json.JSONDecoder()
+    decoder.parse_string = json.decoder.py_scanstring  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder.decode(text)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """No automatic cycle collection while a market list is parsed: a full collection would walk the hundreds of
+    thousands of objects of the parse while holding the GIL. Parses never make cycles that outlive them (refcounts
+    free them), and collection resumes as soon as the last parse in progress ends."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def _paced_across_loops(
+    client: Any, method: str, limiter: RequestLimiter, main_loop: asyncio.AbstractEventLoop
+) -> None:
+    """`_paced` for a client running on another thread's event loop: its turns are taken on `main_loop`."""
+    send = getattr(client, method)
+
+    async def paced(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(limiter.enter(), main_loop))
+        try:
+            return await send(*args, **kwargs)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the main loop closed meanwhile (shutdown): nothing to free
+                main_loop.call_soon_threadsafe(limiter.leave)
+
+    setattr(client, method, paced)
+
+
+def needed_codes(client: Any) -> set[str]:
+    """The currencies the probes read: ETH (its deposit address) and both sides of every kept market."""
+    codes = {"ETH"}
+    for market in (client.markets or {}).values():
+        codes.update(c for c in (market.get("base"), market.get("quote")) if c)
+    return codes
+
+
+def keep_only_what_probes_need(client: Any, spec: ExchangeSpec) -> None:
+    """Shrink a loaded template to the markets and currencies HuFi's probes read.
+
+    The probes look up one market (the trades probe's symbol, ETH/USDT) and one currency (ETH, with its networks
+    for the deposit address); balances are parsed by currency id with ccxt's common-code fallback. Keeping the
+    rest (2,500-3,000 markets on the large exchanges, about 10 kB each) would cost 100-150 MB across the catalog.
+    A symbol the exchange does not list stays absent, so the probe fails exactly as HuFi's would.
+    """
+    markets = client.markets or {}
+    kept = [markets[s] for s in (spec.trades.symbol,) if s in markets]
+    codes = {"ETH"} | {c for m in kept for c in (m.get("base"), m.get("quote")) if c}
+    if isinstance(client, ccxt_async.Exchange):
+        currencies = {code: c for code, c in (client.currencies or {}).items() if code in codes}
+        # set_markets merges currencies into what is there and keeps the base/quote maps it does not rebuild
+        client.currencies = {}
+        client.baseCurrencies = {c: v for c, v in (client.baseCurrencies or {}).items() if c in codes}
+        client.quoteCurrencies = {c: v for c, v in (client.quoteCurrencies or {}).items() if c in codes}
+        client.set_markets(kept, currencies or None)
+    else:
+        client.set_markets(kept)
 
 
 def rewrite_urls(urls: Any, base_url: str) -> Any:
@@ -124,10 +271,16 @@ class ClientFactory:
         markets_ttl: float = MARKETS_TTL_SECONDS,
         native_builders: Mapping[ClientKind, NativeClientBuilder] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        markets_in_thread: bool = True,
+        trim_markets: bool = True,
+        yielding_json: bool = True,
     ) -> None:
         self.url_overrides = dict(url_overrides or {})
         self.timeout_ms = min(timeout_ms, DEFAULT_TIMEOUT_MS)
         self.markets_ttl = markets_ttl
+        self.markets_in_thread = markets_in_thread
+        self.trim_markets = trim_markets
+        self.yielding_json = yielding_json
         self._clock = clock
         self.ssl_context = ssl.create_default_context(cafile=certifi.where())
         self._templates: dict[str, tuple[float, Any]] = {}
@@ -154,7 +307,7 @@ class ClientFactory:
             config.update(creds.ccxt_config(spec))
         return config
 
-    def _build(self, spec: ExchangeSpec, creds: Credentials | None) -> Any:
+    def _build(self, spec: ExchangeSpec, creds: Credentials | None, *, paced: bool = True) -> Any:
         config = self._config(spec, creds)
         if spec.client is ClientKind.CCXT:
             client = getattr(ccxt_async, spec.id)(config)
@@ -169,10 +322,11 @@ class ClientFactory:
         if base:
             client.urls = dict(client.urls)
             client.urls["api"] = rewrite_urls(client.urls["api"], base)
-        # Route every request of this client through the exchange's shared limiter.
-        limiter = self.limiter(spec)
-        client.enableRateLimit = True
-        client.throttle = limiter.acquire
+        # Every request of this client goes through the exchange's shared limiter (ccxt's own throttler is per
+        # instance and off); the limiter counts each request until a window after its reply.
+        client.enableRateLimit = False
+        if paced:
+            _paced(client, REQUEST_METHOD[spec.client], self.limiter(spec))
         return client
 
     async def _template(self, spec: ExchangeSpec) -> Any:
@@ -188,14 +342,48 @@ class ClientFactory:
         cached = self._templates.get(spec.id)
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
-        template = self._build(spec, None)
-        try:
-            await template.load_markets()
-        finally:
-            await template.close()
+        if self.markets_in_thread:
+            main_loop = asyncio.get_running_loop()
+
+            def load() -> Any:
+                with _no_cycle_collection():
+                    return asyncio.run(self._load_in_worker(spec, main_loop))
+
+            template = await asyncio.to_thread(load)
+        else:
+            template = self._build(spec, None)
+            try:
+                await self._load_markets(template, spec)
+            finally:
+                await template.close()
+            if self.trim_markets:
+                keep_only_what_probes_need(template, spec)
         self.markets_loads += 1
         self._templates[spec.id] = (self._clock(), template)
         return template
+
+    async def _load_in_worker(self, spec: ExchangeSpec, main_loop: asyncio.AbstractEventLoop) -> Any:
+        """Load (and trim) a template on a worker thread's own event loop; its requests are paced by the
+        exchange's limiter, which lives on `main_loop`."""
+        template = self._build(spec, None, paced=False)
+        _paced_across_loops(template, REQUEST_METHOD[spec.client], self.limiter(spec), main_loop)
+        if self.yielding_json and isinstance(template, ccxt_async.Exchange):
+            template.on_json_response = yielding_json_loads  # ccxt decodes every reply with this
+        try:
+            await self._load_markets(template, spec)
+        finally:
+            await template.close()
+        if self.trim_markets:
+            keep_only_what_probes_need(template, spec)
+        return template
+
+    async def _load_markets(self, template: Any, spec: ExchangeSpec) -> None:
+        params = MARKET_PARAMS.get(spec.id) if self.trim_markets else None
+        if params:
+            await template.load_markets(False, dict(params))
+        else:
+            await template.load_markets()
+        template.last_http_response = None  # ccxt keeps the last reply's text: here, the whole market list
 
     async def preload(self, spec: ExchangeSpec) -> None:
         """Load markets for `spec` now (start-up, or a periodic refresh job)."""
@@ -226,6 +414,8 @@ class ClientFactory:
             template = await self._template_unlocked(spec)
             if self._signed_currencies.get(spec.id) is not template:
                 currencies = await client.fetch_currencies()
+                if self.trim_markets:
+                    currencies = {code: c for code, c in (currencies or {}).items() if code in needed_codes(template)}
                 template.set_markets(template.markets, currencies)
                 self._signed_currencies[spec.id] = template
         client.set_markets_from_exchange(template)

@@ -4,6 +4,13 @@ HuFi starts the probes at once and aborts the whole check on the first non-acces
 too, but every probe ends in an outcome of its own, so one broken probe never hides what the others found.
 How each exchange is judged (live probes, Kraken's or KuCoin's key-info rules, BigONE's own endpoints) is a
 `CheckStyle` in the catalog; each style is a plan in `PLANS` below, not a branch on the exchange id.
+
+An exchange's "too many requests" is about us, not the key, so it never becomes the verdict while there is time:
+each call that is answered with a rate-limit reply (whatever the diagnosis tables call `rate_limited`: ccxt's
+RateLimitExceeded or DDoSProtection, or the exchange's own code) is repeated with the same arguments after a
+backoff, or after the reply's Retry-After, within a bounded time per check (`RetryPolicy`). Meanwhile the
+exchange's shared limiter holds every other request back for as long (`RequestLimiter.hold_off`). Only when the
+budget would be exceeded does the probe end as `rate_limited`.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.diagnosis import classify_error, classify_result, diagnose_report, precheck
 from bot.diagnosis.model import Cause, Diagnosis, Permission
@@ -29,6 +36,32 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[KeyCheckReport, ProbeOutcome], Awaitable[None]]
 ETH = "ETH"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a rate-limit reply is retried inside one check.
+
+    Delays double from `first_delay` up to `max_delay`; a reply's Retry-After replaces the computed delay. A
+    retry whose wait would end after `budget` seconds from the check's start is not made: the probe then ends
+    with the exchange's rate-limit reply. There is no random jitter: every retry passes through the exchange's
+    shared limiter, which releases waiting requests one by one in order, so retries cannot arrive in a herd.
+    """
+
+    attempts: int = 4  # the first try and up to three retries
+    first_delay: float = 0.5
+    factor: float = 2.0
+    max_delay: float = 4.0
+    budget: float = 8.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+
+    def delay(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `retry` (1-based)."""
+        if retry_after is not None:
+            return max(0.0, retry_after)
+        return min(self.max_delay, self.first_delay * self.factor ** (retry - 1))
 
 
 def resolve_time(value: Any, now_ms: int) -> Any:
@@ -226,9 +259,45 @@ PLANS: Mapping[CheckStyle, Plan] = {
 class KeyChecker:
     """Runs a key check. Dependencies come in, so tests and the demo swap them."""
 
-    def __init__(self, factory: ClientFactory, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        factory: ClientFactory,
+        *,
+        clock: Callable[[], float] = time.time,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.factory = factory
         self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.rate_limit_retries = 0  # calls repeated after a rate-limit reply, for tests and benchmarks
+
+    async def _retrying(
+        self,
+        spec: ExchangeSpec,
+        permission: Permission | None,
+        call: Callable[[], Awaitable[T]],
+        deadline: float,
+        redactor: Redactor,
+    ) -> T:
+        """`call()`, repeated after each rate-limit reply while the policy and the check's deadline allow.
+
+        Raises what the last attempt raised (the probe's outcome then says `rate_limited`)."""
+        policy = self.retry
+        retry = 0
+        while True:
+            try:
+                return await call()
+            except Exception as exc:
+                retry += 1
+                if retry >= policy.attempts or not _is_rate_limited(spec, permission, exc, redactor):
+                    raise
+                wait = policy.delay(retry, getattr(exc, "retry_after", None))
+                if policy.clock() + wait > deadline:
+                    raise
+                self.factory.limiter(spec).hold_off(wait)
+                self.rate_limit_retries += 1
+                log.info("%s answered rate-limited; retry %d in %.2f s", spec.id, retry, wait)
+                await policy.sleep(wait)
 
     async def check(
         self,
@@ -268,6 +337,7 @@ class KeyChecker:
     ) -> None:
         plan = PLANS[spec.check_style]
         now_ms = int(self.clock() * 1000)
+        deadline = self.retry.clock() + self.retry.budget
 
         async def publish(outcome: ProbeOutcome) -> None:
             report.set_outcome(outcome)
@@ -304,24 +374,28 @@ class KeyChecker:
             started = time.perf_counter()
             try:
                 if perm is Permission.VIEW_DEPOSIT_ADDRESS and self.factory.needs_signed_currencies(spec):
-                    await self.factory.share_signed_currencies(spec, client)  # chain ids the address parse needs
-                result = await call(spec, client, now_ms)
+                    await self._retrying(  # chain ids the address parse needs
+                        spec, perm, lambda: self.factory.share_signed_currencies(spec, client), deadline, redactor
+                    )
+                result = await self._retrying(spec, perm, lambda: call(spec, client, now_ms), deadline, redactor)
             except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
                 return failed(perm, exc, started)
             return judged(perm, result, started)
 
         started = time.perf_counter()
         try:
+            if plan.needs_markets:  # shared and cached: loads only at start or after the TTL
+                await self._retrying(spec, None, lambda: self.factory.preload(spec), deadline, redactor)
             async with self.factory.client(spec, creds, markets=plan.needs_markets) as client:
                 tasks: dict[Permission, asyncio.Task[ProbeOutcome]] = {}
                 key_info: asyncio.Task[ProbeOutcome] | None = None
                 if plan.key_info is not None:
                     key_info = asyncio.ensure_future(
-                        self._key_info(plan.key_info, spec, client, now_ms, report, redactor)
+                        self._key_info(plan.key_info, spec, client, now_ms, report, redactor, deadline)
                     )
                 evidence = EVIDENCE.get(spec.id) if plan.key_info is None else None
                 evidence_task = (
-                    asyncio.ensure_future(self._evidence(evidence, spec, client, report, redactor))
+                    asyncio.ensure_future(self._evidence(evidence, spec, client, report, redactor, deadline))
                     if evidence
                     else None
                 )
@@ -346,11 +420,18 @@ class KeyChecker:
                     await publish(failed(perm, exc, started))
 
     async def _evidence(
-        self, probe: EvidenceProbe, spec: ExchangeSpec, client: Any, report: KeyCheckReport, redactor: Redactor
+        self,
+        probe: EvidenceProbe,
+        spec: ExchangeSpec,
+        client: Any,
+        report: KeyCheckReport,
+        redactor: Redactor,
+        deadline: float,
     ) -> None:
         """Read the key's own settings for the diagnosis; never fails the check."""
         try:
-            report.evidence["key_info"] = probe.parse(await probe.fetch(client))
+            reply = await self._retrying(spec, None, lambda: probe.fetch(client), deadline, redactor)
+            report.evidence["key_info"] = probe.parse(reply)
         except Exception as exc:  # noqa: BLE001 - an evidence failure is evidence too
             report.evidence["key_info_error"] = classify_error(spec.id, None, redacted_copy(exc, redactor)).to_dict()
 
@@ -362,11 +443,12 @@ class KeyChecker:
         now_ms: int,
         report: KeyCheckReport,
         redactor: Redactor,
+        deadline: float,
     ) -> ProbeOutcome:
         """Call the key-info endpoint; the returned outcome carries either the parsed grants or the failure."""
         started = time.perf_counter()
         try:
-            reply = await rule.fetch(spec, client, now_ms)
+            reply = await self._retrying(spec, None, lambda: rule.fetch(spec, client, now_ms), deadline, redactor)
             info = rule.parse(reply)
         except Exception as exc:  # noqa: BLE001
             safe = redacted_copy(exc, redactor)
@@ -388,6 +470,13 @@ class KeyChecker:
             ProbeStatus.GRANTED,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+def _is_rate_limited(
+    spec: ExchangeSpec, permission: Permission | None, error: BaseException, redactor: Redactor
+) -> bool:
+    """True when the exchange's reply means "too many requests" (the diagnosis tables decide, per exchange)."""
+    return classify_error(spec.id, permission, redacted_copy(error, redactor)).cause is Cause.RATE_LIMITED
 
 
 def _outcome_from_key_info(perm: Permission, info_outcome: ProbeOutcome, report: KeyCheckReport) -> ProbeOutcome:

@@ -135,8 +135,11 @@ class FakeExchange:
         clock_offset_ms: int = 0,
         client_ip: str = DEFAULT_CLIENT_IP,
         max_requests_per_second: float | None = None,
+        markets: int | None = None,
     ) -> None:
         self.latency = latency
+        #: spot markets the public market endpoints list (None: as many as the real exchange, bot.sandbox.markets)
+        self.markets = markets
         self.clock_offset_ms = clock_offset_ms
         self.client_ip = client_ip
         self.max_requests_per_second = max_requests_per_second

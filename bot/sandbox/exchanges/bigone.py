@@ -71,11 +71,17 @@ class FakeBigone(FakeExchange):
 
     def routes(self) -> Iterable[Route]:
         return [
+            Route("GET", "/api/v3/ping", self.ping, private=False),
             Route("GET", PREFIX + "/accounts", self.viewer_accounts, permission=Permission.VIEW_ACCOUNT_BALANCE),
             Route("GET", PREFIX + "/fund/accounts", self.viewer_accounts, permission=Permission.VIEW_ACCOUNT_BALANCE),
             Route("GET", ADDRESS_PATH, self.deposit_address, permission=Permission.VIEW_DEPOSIT_ADDRESS),
             Route("GET", PREFIX + "/trades", self.trades, permission=Permission.VIEW_SPOT_TRADING_HISTORY),
         ]
+
+    async def ping(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """Server time in nanoseconds (https://open.big.one/docs/spot_ping.html). The page spells the field
+        `timestamp`; ccxt reads `Timestamp` since ccxt PR #9059 ("bigone timestamp"), which follows the live API."""
+        return web.json_response({"data": {"Timestamp": self.now_ms() * 1_000_000}})
 
     def match_route(self, method: str, path: str) -> Route | None:
         if method == "GET" and _ADDRESS_RE.match(path):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import string
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     ALL_PERMISSIONS,
     FakeAccount,
@@ -190,13 +192,32 @@ class FakeBinance(FakeExchange):
 
     # -- handlers --------------------------------------------------------------------------------------------
     async def exchange_info(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = [
+        """All symbols, or only `symbol` / `symbols` (a JSON list) when asked; -1121 for an unknown one."""
+        wanted = request.query.get("symbol")
+        if wanted is not None:
+            if getattr(self, "_symbol_rows", None) is None:
+                self._symbol_rows = {row["symbol"]: row for row in self._symbols()}
+            rows = [self._symbol_rows[wanted]] if wanted in self._symbol_rows else []
+            if not rows:
+                return web.Response(status=400, text=_error(-1121, "Invalid symbol."), content_type="application/json")
+            symbols = json.dumps(rows)
+        else:
+            symbols = markets.cached_json(self, "exchangeInfo", self._symbols)
+        text = (
+            f'{{"timezone":"UTC","serverTime":{self.now_ms()},"rateLimits":[],"exchangeFilters":[],'
+            f'"symbols":{symbols}}}'
+        )
+        return web.Response(text=text, content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        """exchangeInfo's symbols: like the real list, about half of them halted ("BREAK") delisted pairs."""
+        return [
             {
-                "symbol": f"{base}USDT",
-                "status": "TRADING",
+                "symbol": f"{base}{quote}",
+                "status": "TRADING" if i < 2 or i % 2 else "BREAK",
                 "baseAsset": base,
                 "baseAssetPrecision": 8,
-                "quoteAsset": "USDT",
+                "quoteAsset": quote,
                 "quotePrecision": 8,
                 "quoteAssetPrecision": 8,
                 "baseCommissionPrecision": 8,
@@ -220,17 +241,8 @@ class FakeBinance(FakeExchange):
                 "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
                 "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
             }
-            for base in _BASES
+            for i, (base, quote) in enumerate(markets.spot_pairs(self.exchange_id, self.markets))
         ]
-        return json_response(
-            {
-                "timezone": "UTC",
-                "serverTime": self.now_ms(),
-                "rateLimits": [],
-                "exchangeFilters": [],
-                "symbols": symbols,
-            }
-        )
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response({"serverTime": self.now_ms()})

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     ALL_PERMISSIONS,
     FakeAccount,
@@ -218,32 +219,37 @@ class FakeBitget(FakeExchange):
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return self.ok({"serverTime": str(self.now_ms())})
 
+    def _envelope(self, data_json: str) -> web.Response:
+        text = f'{{"code":"00000","msg":"success","requestTime":{self.now_ms()},"data":{data_json}}}'
+        return web.Response(text=text, content_type="application/json")
+
     async def symbols(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        return self.ok(
-            [
-                {
-                    "symbol": f"{base}USDT",
-                    "baseCoin": base,
-                    "quoteCoin": "USDT",
-                    "minTradeAmount": "0",
-                    "maxTradeAmount": "900000000000000000000",
-                    "takerFeeRate": "0.001",
-                    "makerFeeRate": "0.001",
-                    "pricePrecision": "2",
-                    "quantityPrecision": "4",
-                    "quotePrecision": "6",
-                    "status": "online",
-                    "minTradeUSDT": "1",
-                    "buyLimitPriceRatio": "0.05",
-                    "sellLimitPriceRatio": "0.05",
-                    "areaSymbol": "no",
-                    "orderQuantity": "200",
-                    "openTime": "1532454360000",
-                    "offTime": "",
-                }
-                for base in _BASES
-            ]
-        )
+        return self._envelope(markets.cached_json(self, "symbols", self._symbols))
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "symbol": f"{base}{quote}",
+                "baseCoin": base,
+                "quoteCoin": quote,
+                "minTradeAmount": "0",
+                "maxTradeAmount": "900000000000000000000",
+                "takerFeeRate": "0.001",
+                "makerFeeRate": "0.001",
+                "pricePrecision": "2",
+                "quantityPrecision": "4",
+                "quotePrecision": "6",
+                "status": "online",
+                "minTradeUSDT": "1",
+                "buyLimitPriceRatio": "0.05",
+                "sellLimitPriceRatio": "0.05",
+                "areaSymbol": "no",
+                "orderQuantity": "200",
+                "openTime": "1532454360000",
+                "offTime": "",
+            }
+            for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
+        ]
 
     async def coins(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         def chain(name: str) -> dict[str, Any]:
@@ -265,13 +271,20 @@ class FakeBitget(FakeExchange):
                 "congestion": "normal",
             }
 
-        coins = {"ETH": ["ERC20", "ArbitrumOne"], "USDT": ["ERC20", "TRC20"], "BTC": ["BTC"]}
-        return self.ok(
-            [
-                {"coinId": str(i + 1), "coin": coin, "transfer": "true", "chains": [chain(c) for c in chains]}
-                for i, (coin, chains) in enumerate(coins.items())
+        known = {"ETH": ["ERC20", "ArbitrumOne"], "USDT": ["ERC20", "TRC20"], "BTC": ["BTC"]}
+
+        def build() -> list[dict[str, Any]]:
+            return [
+                {
+                    "coinId": str(i + 1),
+                    "coin": coin,
+                    "transfer": "true",
+                    "chains": [chain(c) for c in known.get(coin, [coin])],
+                }
+                for i, coin in enumerate(markets.currency_codes(self.exchange_id, self.markets))
             ]
-        )
+
+        return self._envelope(markets.cached_json(self, "coins", build))
 
     async def margin_currencies(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return self.ok([])

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Route, _random, json_response
 
 TRACE = "f5ba9a5a-3c79-4a1b-8c21-1b3c0e1d2f00"
@@ -119,7 +120,16 @@ class FakeBitmart(FakeExchange):
 
     # -- public ---------------------------------------------------------------------------------------------------
     async def symbols_details(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = [
+        symbols = markets.cached_json(self, "symbols", self._symbols)
+        text = f'{{"message":"OK","code":1000,"trace":"{TRACE}","data":{{"symbols":{symbols}}}}}'
+        return web.Response(text=text, content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        numbered = list(MARKETS) + [
+            (base, quote, 1000 + i)
+            for i, (base, quote) in enumerate(markets.spot_pairs(self.exchange_id, self.markets)[2:])
+        ]
+        return [
             {
                 "symbol": f"{base}_{quote}",
                 "symbol_id": number,
@@ -134,9 +144,8 @@ class FakeBitmart(FakeExchange):
                 "min_sell_amount": "5.00000000",
                 "trade_status": "trading",
             }
-            for base, quote, number in MARKETS
+            for base, quote, number in numbered
         ]
-        return ok({"symbols": symbols})
 
     async def system_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return ok({"server_time": self.now_ms()})

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Route, _random, json_response
 
 _ALNUM = string.ascii_letters + string.digits
@@ -77,6 +78,7 @@ class FakeBybit(FakeExchange):
         return [
             Route("GET", "/v5/market/instruments-info", self.instruments, private=False),
             Route("GET", "/v5/market/time", self.server_time, private=False),
+            Route("GET", "/v5/system/status", self.system_status, private=False),
             Route("GET", "/v5/asset/coin/query-info", self.coin_info, permission=None),
             Route("GET", "/v5/user/query-api", self.query_api, permission=None),
             Route("GET", "/v5/account/info", self.account_info, permission=None),
@@ -128,11 +130,16 @@ class FakeBybit(FakeExchange):
         category = request.query.get("category", "spot")
         if category != "spot":
             return self.ok({"category": category, "list": [], "nextPageCursor": ""})
-        markets = [
+        rows = markets.cached_json(self, "spot", self._spot)
+        text = f'{{"retCode":0,"retMsg":"OK","result":{{"category":"spot","list":{rows}}},"retExtInfo":{{}},'
+        return web.Response(text=text + f'"time":{self.now_ms()}}}', content_type="application/json")
+
+    def _spot(self) -> list[dict[str, Any]]:
+        return [
             {
-                "symbol": f"{base}USDT",
+                "symbol": f"{base}{quote}",
                 "baseCoin": base,
-                "quoteCoin": "USDT",
+                "quoteCoin": quote,
                 "innovation": "0",
                 "status": "Trading",
                 "marginTrading": "utaOnly",
@@ -148,9 +155,12 @@ class FakeBybit(FakeExchange):
                 "priceFilter": {"tickSize": "0.01"},
                 "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"},
             }
-            for base in ("ETH", "BTC")
+            for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
         ]
-        return self.ok({"category": "spot", "list": markets})
+
+    async def system_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """Planned and running maintenance windows; none listed (https://bybit-exchange.github.io/docs/v5/system-status)."""
+        return self.ok({"list": []})
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         now = self.now_ms()

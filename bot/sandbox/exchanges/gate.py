@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Route, _random, json_response
 
 TIMESTAMP_WINDOW_MS = 60_000
@@ -49,6 +50,7 @@ class FakeGate(FakeExchange):
     def routes(self) -> Iterable[Route]:
         return [
             Route("GET", "/api/v4/spot/currencies", self.currencies, private=False),
+            Route("GET", "/api/v4/spot/time", self.server_time, private=False),
             Route("GET", "/api/v4/spot/currency_pairs", self.currency_pairs, private=False),
             Route("GET", "/api/v4/margin/currency_pairs", self.margin_pairs, private=False),
             Route("GET", "/api/v4/account/detail", self.account_detail, permission=None),
@@ -118,26 +120,39 @@ class FakeGate(FakeExchange):
                 "chains": chains,
             }
 
-        return json_response(
-            [
-                currency("ETH", "Ethereum", [chain("ETH"), chain("ARBEVM"), chain("OPETH")]),
-                currency("BTC", "Bitcoin", [chain("BTC")]),
-                currency(
-                    "USDT",
-                    "Tether",
-                    [chain("ETH", "0xdAC17F958D2ee523a2206206994597C13D831ec7"), chain("TRX"), chain("BSC")],
-                ),
-            ]
-        )
+        known = [
+            currency("ETH", "Ethereum", [chain("ETH"), chain("ARBEVM"), chain("OPETH")]),
+            currency("BTC", "Bitcoin", [chain("BTC")]),
+            currency(
+                "USDT",
+                "Tether",
+                [chain("ETH", "0xdAC17F958D2ee523a2206206994597C13D831ec7"), chain("TRX"), chain("BSC")],
+            ),
+        ]
+
+        def build() -> list[dict[str, Any]]:
+            codes = markets.currency_codes(self.exchange_id, self.markets)[3:]  # after ETH, BTC, USDT
+            return known + [currency(code, markets.coin_name(code), [chain(code)]) for code in codes]
+
+        text = markets.cached_json(self, "currencies", build)
+        return web.Response(text=text, content_type="application/json")
+
+    async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """`GET /spot/time` (https://www.gate.com/docs/developers/apiv4/#get-server-current-time)."""
+        return json_response({"server_time": self.now_ms()})
 
     async def currency_pairs(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        pairs = [
+        text = markets.cached_json(self, "currency_pairs", self._pairs)
+        return web.Response(text=text, content_type="application/json")
+
+    def _pairs(self) -> list[dict[str, Any]]:
+        return [
             {
-                "id": f"{base}_USDT",
+                "id": f"{base}_{quote}",
                 "base": base,
-                "base_name": name,
-                "quote": "USDT",
-                "quote_name": "Tether",
+                "base_name": markets.coin_name(base),
+                "quote": quote,
+                "quote_name": markets.coin_name(quote),
                 "fee": "0.2",
                 "min_base_amount": "0.0001",
                 "min_quote_amount": "3",
@@ -148,11 +163,10 @@ class FakeGate(FakeExchange):
                 "sell_start": 1516378650,
                 "buy_start": 1516378650,
                 "type": "normal",
-                "trade_url": f"https://www.gate.com/trade/{base}_USDT",
+                "trade_url": f"https://www.gate.com/trade/{base}_{quote}",
             }
-            for base, name in (("ETH", "Ethereum"), ("BTC", "Bitcoin"))
+            for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
         ]
-        return json_response(pairs)
 
     async def margin_pairs(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response([])

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     DEFAULT_CLIENT_IP,
     FakeAccount,
@@ -83,6 +84,7 @@ class FakeHtx(FakeExchange):
             Route("GET", "/v1/common/symbols", self.symbols, private=False),
             Route("GET", "/v2/reference/currencies", self.currencies, private=False),
             Route("GET", "/v1/common/timestamp", self.timestamp, private=False),
+            Route("GET", "/v2/market-status", self.market_status, private=False),
             Route("GET", "/v2/user/uid", self.uid, permission=None),
             Route("GET", "/v2/user/api-key", self.api_key_info, permission=None),
             Route("GET", "/v1/account/accounts", self.account_list, permission=Permission.VIEW_ACCOUNT_BALANCE),
@@ -134,15 +136,25 @@ class FakeHtx(FakeExchange):
         return body.replace(DEFAULT_CLIENT_IP, context.get("ip", self.client_ip))
 
     # -- public ----------------------------------------------------------------------------------------------------
+    async def market_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """`GET /v2/market-status`: 1 normal, 2 halted, 3 cancel-only
+        (https://huobiapi.github.io/docs/spot/v1/en/#get-market-status)."""
+        return json_response({"code": 200, "message": "success", "data": {"marketStatus": 1}})
+
     async def symbols(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        data = [
+        text = markets.cached_json(self, "symbols", self._symbols)
+        return web.Response(text=f'{{"status":"ok","data":{text}}}', content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        pairs = [(b.lower(), q.lower()) for b, q in markets.spot_pairs(self.exchange_id, self.markets)]
+        return [
             {
                 "base-currency": base,
-                "quote-currency": "usdt",
+                "quote-currency": quote,
                 "price-precision": 2,
                 "amount-precision": 4,
                 "symbol-partition": "main",
-                "symbol": f"{base}usdt",
+                "symbol": f"{base}{quote}",
                 "state": "online",
                 "value-precision": 8,
                 "min-order-amt": 0.001,
@@ -158,9 +170,8 @@ class FakeHtx(FakeExchange):
                 "api-trading": "enabled",
                 "tags": "",
             }
-            for base in ("eth", "btc")
+            for base, quote in pairs
         ]
-        return json_response({"status": "ok", "data": data})
 
     async def currencies(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         def chain(chain_id: str, display: str, base_chain: str, protocol: str) -> dict[str, Any]:
@@ -185,7 +196,7 @@ class FakeHtx(FakeExchange):
                 "addrDepositTag": False,
             }
 
-        data = [
+        known = [
             {
                 "currency": "eth",
                 "assetType": 1,
@@ -200,7 +211,21 @@ class FakeHtx(FakeExchange):
                 "instStatus": "normal",
             },
         ]
-        return json_response({"code": 200, "data": data})
+
+        def build() -> list[dict[str, Any]]:
+            codes = markets.currency_codes(self.exchange_id, self.markets)[3:]  # after ETH, BTC, USDT
+            return known + [
+                {
+                    "currency": code.lower(),
+                    "assetType": 1,
+                    "chains": [chain(code.lower(), code, code, "")],
+                    "instStatus": "normal",
+                }
+                for code in codes
+            ]
+
+        text = markets.cached_json(self, "currencies", build)
+        return web.Response(text=f'{{"code":200,"data":{text}}}', content_type="application/json")
 
     async def timestamp(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response({"status": "ok", "data": self.now_ms()})

@@ -27,6 +27,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -102,6 +103,8 @@ class FakeKraken(FakeExchange):
 
     def routes(self) -> Iterable[Route]:
         return [
+            Route("GET", "/0/public/SystemStatus", self.system_status, private=False),
+            Route("GET", "/0/public/Time", self.server_time, private=False),
             Route("POST", "/0/private/GetApiKeyInfo", self.api_key_info),
             Route("POST", "/0/private/BalanceEx", self.balance, permission=Permission.VIEW_ACCOUNT_BALANCE),
             Route(
@@ -131,6 +134,17 @@ class FakeKraken(FakeExchange):
 
     def nonce_window(self, account: FakeAccount) -> int:
         return int(account.settings.get("nonce_window", DEFAULT_NONCE_WINDOW))
+
+    async def system_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """ "online", "maintenance", "cancel_only" or "post_only"
+        (https://docs.kraken.com/api-reference/market-data/get-system-status)."""
+        stamp = datetime.fromtimestamp(self.now_ms() / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _ok({"status": "online", "timestamp": stamp})
+
+    async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """https://docs.kraken.com/api-reference/market-data/get-server-time"""
+        now = datetime.fromtimestamp(self.now_ms() / 1000, UTC)
+        return _ok({"unixtime": int(now.timestamp()), "rfc1123": now.strftime("%a, %d %b %y %H:%M:%S +0000")})
 
     def authenticate(self, request: web.Request, body: bytes) -> FakeAccount:
         """Key, then signature, then the nonce (per key, increasing within the key's nonce window)."""

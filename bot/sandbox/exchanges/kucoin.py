@@ -88,6 +88,8 @@ class FakeKucoin(FakeExchange):
 
     def routes(self) -> Iterable[Route]:
         return [
+            Route("GET", "/api/v1/status", self.service_status, private=False),
+            Route("GET", "/api/v1/timestamp", self.server_time, private=False),
             Route("GET", "/api/v1/user/api-key", self.api_key_info),
             Route("GET", "/api/ua/v1/account/mode", self.account_mode),
             Route("GET", "/api/v1/accounts", self.spot_accounts, permission=Permission.VIEW_ACCOUNT_BALANCE),
@@ -95,6 +97,15 @@ class FakeKucoin(FakeExchange):
             Route("GET", "/api/v3/deposit-addresses", self.deposit_v3, permission=Permission.VIEW_DEPOSIT_ADDRESS),
             Route("GET", "/api/v1/fills", self.fills, permission=Permission.VIEW_SPOT_TRADING_HISTORY),
         ]
+
+    async def service_status(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """ "open", "close" or "cancelonly"
+        (https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-service-status)."""
+        return _ok({"status": "open", "msg": ""})
+
+    async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
+        """https://www.kucoin.com/docs-new/rest/spot-trading/market-data/get-server-time"""
+        return web.json_response({"code": "200000", "msg": "success", "data": self.now_ms()})
 
     def authenticate(self, request: web.Request, body: bytes) -> FakeAccount:
         """Key, then signature, then passphrase, then the ±5 s timestamp window."""

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Route, _random, json_response
 
 
@@ -69,13 +70,18 @@ class FakeMexc(FakeExchange):
         return body.replace("127.0.0.1", context.get("ip", self.client_ip))
 
     async def exchange_info(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = [
+        symbols = markets.cached_json(self, "exchangeInfo", self._symbols)
+        text = f'{{"timezone":"CST","serverTime":{self.now_ms()},"symbols":{symbols}}}'
+        return web.Response(text=text, content_type="application/json")
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        return [
             {
-                "symbol": f"{base}USDT",
+                "symbol": f"{base}{quote}",
                 "status": "1",
                 "baseAsset": base,
                 "baseAssetPrecision": 6,
-                "quoteAsset": "USDT",
+                "quoteAsset": quote,
                 "quotePrecision": 2,
                 "quoteAssetPrecision": 2,
                 "baseCommissionPrecision": 6,
@@ -93,9 +99,8 @@ class FakeMexc(FakeExchange):
                 "st": False,
                 "tradeSideType": "1",
             }
-            for base in ("ETH", "BTC")
+            for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
         ]
-        return json_response({"timezone": "CST", "serverTime": self.now_ms(), "symbols": symbols})
 
     async def contract_detail(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return json_response({"success": True, "code": 0, "data": []})

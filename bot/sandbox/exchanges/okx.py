@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import (
     ALL_PERMISSIONS,
     FakeAccount,
@@ -226,45 +227,47 @@ class FakeOkx(FakeExchange):
             return web.Response(status=400, text=_error("50014", "Parameter instType can not be empty."))
         if inst_type != "SPOT":
             return self.ok([])
-        return self.ok(
-            [
-                {
-                    "alias": "",
-                    "auctionEndTime": "",
-                    "baseCcy": base,
-                    "category": "1",
-                    "ctMult": "",
-                    "ctType": "",
-                    "ctVal": "",
-                    "ctValCcy": "",
-                    "expTime": "",
-                    "instFamily": "",
-                    "instId": f"{base}-USDT",
-                    "instType": "SPOT",
-                    "lever": "10",
-                    "listTime": "1606468572000",
-                    "lotSz": "0.000001",
-                    "maxIcebergSz": "999999999999",
-                    "maxLmtAmt": "20000000",
-                    "maxLmtSz": "999999999999",
-                    "maxMktAmt": "1000000",
-                    "maxMktSz": "1000000",
-                    "maxStopSz": "1000000",
-                    "maxTriggerSz": "999999999999",
-                    "maxTwapSz": "999999999999",
-                    "minSz": "0.001",
-                    "optType": "",
-                    "quoteCcy": "USDT",
-                    "ruleType": "normal",
-                    "settleCcy": "",
-                    "state": "live",
-                    "stk": "",
-                    "tickSz": "0.01",
-                    "uly": "",
-                }
-                for base in _BASES
-            ]
-        )
+        rows = markets.cached_json(self, "SPOT", self._spot)
+        return web.Response(text=f'{{"code":"0","msg":"","data":{rows}}}', content_type="application/json")
+
+    def _spot(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "alias": "",
+                "auctionEndTime": "",
+                "baseCcy": base,
+                "category": "1",
+                "ctMult": "",
+                "ctType": "",
+                "ctVal": "",
+                "ctValCcy": "",
+                "expTime": "",
+                "instFamily": "",
+                "instId": f"{base}-{quote}",
+                "instType": "SPOT",
+                "lever": "10",
+                "listTime": "1606468572000",
+                "lotSz": "0.000001",
+                "maxIcebergSz": "999999999999",
+                "maxLmtAmt": "20000000",
+                "maxLmtSz": "999999999999",
+                "maxMktAmt": "1000000",
+                "maxMktSz": "1000000",
+                "maxStopSz": "1000000",
+                "maxTriggerSz": "999999999999",
+                "maxTwapSz": "999999999999",
+                "minSz": "0.001",
+                "optType": "",
+                "quoteCcy": quote,
+                "ruleType": "normal",
+                "settleCcy": "",
+                "state": "live",
+                "stk": "",
+                "tickSz": "0.01",
+                "uly": "",
+            }
+            for base, quote in markets.spot_pairs(self.exchange_id, self.markets)
+        ]
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return self.ok([{"ts": str(self.now_ms())}])

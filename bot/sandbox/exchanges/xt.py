@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.diagnosis.model import Permission
+from bot.sandbox import markets
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange, Rejection, Route, _random, json_response
 
 _HEX = string.hexdigits.lower()[:16]
@@ -94,11 +95,31 @@ class FakeXt(FakeExchange):
         return json_response({"rc": 0, "mc": "SUCCESS", "ma": [], "result": result})
 
     # -- public ----------------------------------------------------------------------------------------------------
+    def _envelope(self, result_json: str) -> web.Response:
+        text = f'{{"rc":0,"mc":"SUCCESS","ma":[],"result":{result_json}}}'
+        return web.Response(text=text, content_type="application/json")
+
+    def _currency_ids(self) -> dict[str, int]:
+        """XT's numeric currency ids: btc 2, eth 3, usdt 11 (as on the real exchange), then 1000 on."""
+        codes = [c.lower() for c in markets.currency_codes(self.exchange_id, self.markets)[3:]]
+        return {"btc": 2, "eth": 3, "usdt": 11, **{code: 1000 + i for i, code in enumerate(codes)}}
+
     async def symbols(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        symbols = [
+        symbols = markets.cached_json(self, "symbols", self._symbols)
+        return self._envelope(
+            f'{{"time":{self.now_ms()},"version":"abb101d1543e54bee40687b135411ba0","symbols":{symbols}}}'
+        )
+
+    def _symbols(self) -> list[dict[str, Any]]:
+        ids = self._currency_ids()
+        pairs = [(b.lower(), q.lower()) for b, q in markets.spot_pairs(self.exchange_id, self.markets)]
+        numbered = [(614, "eth", "usdt"), (612, "btc", "usdt")] + [
+            (2000 + i, b, q) for i, (b, q) in enumerate(pairs[2:])
+        ]
+        return [
             {
                 "id": market_id,
-                "symbol": f"{base}_usdt",
+                "symbol": f"{base}_{quote}",
                 "state": "ONLINE",
                 "stateTime": 1554048000000,
                 "tradingEnabled": True,
@@ -108,10 +129,10 @@ class FakeXt(FakeExchange):
                 "depthMergePrecision": 5,
                 "baseCurrency": base,
                 "baseCurrencyPrecision": 8,
-                "baseCurrencyId": currency_id,
-                "quoteCurrency": "usdt",
+                "baseCurrencyId": ids[base],
+                "quoteCurrency": quote,
                 "quoteCurrencyPrecision": 8,
-                "quoteCurrencyId": 11,
+                "quoteCurrencyId": ids[quote],
                 "pricePrecision": 2,
                 "quantityPrecision": 4,
                 "orderTypes": ["LIMIT", "MARKET"],
@@ -121,32 +142,37 @@ class FakeXt(FakeExchange):
                 "plates": [],
                 "filters": [{"filter": "QUOTE_QTY", "min": "1"}],
             }
-            for market_id, base, currency_id in ((614, "eth", 3), (612, "btc", 2))
+            for market_id, base, quote in numbered
         ]
-        return self.ok({"time": self.now_ms(), "version": "abb101d1543e54bee40687b135411ba0", "symbols": symbols})
 
     async def currencies(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
-        currencies = [
-            {
-                "id": str(currency_id),
-                "currency": code,
-                "fullName": name,
-                "logo": f"https://a.static-global.com/1/currency/{code}.png",
-                "cmcLink": "",
-                "weight": "100",
-                "maxPrecision": "8",
-                "depositStatus": "1",
-                "withdrawStatus": "1",
-                "convertEnabled": "1",
-                "transferEnabled": "1",
-                "isChainExist": "1",
-                "plates": [],
-                "type": "FT",
-            }
-            for currency_id, code, name in ((2, "btc", "Bitcoin"), (3, "eth", "Ethereum"), (11, "usdt", "Tether USD"))
-        ]
-        return self.ok(
-            {"time": str(self.now_ms()), "version": "5dbbb2f2527c22b2b2e3b47187ef13d1", "currencies": currencies}
+        names = {"btc": "Bitcoin", "eth": "Ethereum", "usdt": "Tether USD"}
+
+        def build() -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": str(currency_id),
+                    "currency": code,
+                    "fullName": name,
+                    "logo": f"https://a.static-global.com/1/currency/{code}.png",
+                    "cmcLink": "",
+                    "weight": "100",
+                    "maxPrecision": "8",
+                    "depositStatus": "1",
+                    "withdrawStatus": "1",
+                    "convertEnabled": "1",
+                    "transferEnabled": "1",
+                    "isChainExist": "1",
+                    "plates": [],
+                    "type": "FT",
+                }
+                for code, currency_id in self._currency_ids().items()
+                for name in [names.get(code) or markets.coin_name(code)]
+            ]
+
+        currencies = markets.cached_json(self, "currencies", build)
+        return self._envelope(
+            f'{{"time":"{self.now_ms()}","version":"5dbbb2f2527c22b2b2e3b47187ef13d1","currencies":{currencies}}}'
         )
 
     async def chains(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
@@ -160,13 +186,16 @@ class FakeXt(FakeExchange):
                 "depositFeeRate": 0,
             }
 
-        return self.ok(
-            [
-                {"currency": "btc", "supportChains": [chain("Bitcoin")]},
-                {"currency": "eth", "supportChains": [chain(ETH_CHAIN), chain("Arbitrum")]},
-                {"currency": "usdt", "supportChains": [chain(ETH_CHAIN), chain("Tron")]},
+        known = {"btc": [chain("Bitcoin")], "eth": [chain(ETH_CHAIN), chain("Arbitrum")]}
+        known["usdt"] = [chain(ETH_CHAIN), chain("Tron")]
+
+        def build() -> list[dict[str, Any]]:
+            return [
+                {"currency": code, "supportChains": known.get(code) or [chain(code.upper())]}
+                for code in self._currency_ids()
             ]
-        )
+
+        return self._envelope(markets.cached_json(self, "chains", build))
 
     async def server_time(self, request: web.Request, account: FakeAccount | None, body: bytes) -> web.Response:
         return self.ok({"serverTime": self.now_ms()})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import Application, ConversationHandler
 
 from handlers.errors import fallback_handlers, on_error
 from handlers.guard import guard_handlers
@@ -37,7 +37,7 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler of the bot. Within a group only the first matching handler runs, so the fallbacks come
     last in the main group; the secret guard runs before everything in its own group."""
     main = private_handlers()
-    flow = next(h for h in main if h.__class__.__name__ == "ConversationHandler")
+    flow = next(h for h in main if isinstance(h, ConversationHandler))
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
     app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers(

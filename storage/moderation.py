@@ -202,6 +202,26 @@ class AbuseLimiter:
                 await tx.execute("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
         return Decision(True)
 
+    async def admit_start(self, user_id: int) -> Decision:
+        """May `user_id` start setting up a check (the key is not known yet)? Their own limit and the global
+        ceiling, tried as `admit_check` tries them; nothing is recorded."""
+        now = self._clock()
+        since = now - HOUR
+        lim = self.limits
+        used, oldest = await _window(
+            self._db,
+            "SELECT COUNT(*), MIN(at) FROM rate_events WHERE user_id = ? AND kind = ? AND at >= ?",
+            (user_id, CHECK, since),
+        )
+        if used >= lim.checks_per_user_per_hour:
+            return _refused("user", used, lim.checks_per_user_per_hour, oldest, HOUR, now)
+        used, oldest = await _window(
+            self._db, "SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = ? AND at >= ?", (CHECK, since)
+        )
+        if used >= lim.checks_per_hour:
+            return _refused("global", used, lim.checks_per_hour, oldest, HOUR, now)
+        return Decision(True)
+
     async def admit_relay(self, user_id: int, *, record: bool = True) -> Decision:
         """May `user_id` have one more message relayed to the support chat? Counted when allowed and `record`."""
         now = self._clock()
@@ -226,7 +246,7 @@ class AbuseLimiter:
         )
 
 
-async def _window(tx: Transaction, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:
+async def _window(tx: Transaction | Database, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:
     row = await tx.fetchone(sql, params)
     if row is None:  # pragma: no cover - COUNT always answers
         return 0, None

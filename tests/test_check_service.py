@@ -19,7 +19,7 @@ from bot.exchanges.probes import KeyChecker
 from bot.sandbox.world import SandboxWorld
 from storage.checks import CheckRepository
 from storage.db import Database
-from storage.moderation import RateLimitLedger
+from storage.moderation import AbuseLimiter, Limits, derive_limit_key
 from storage.vault import Vault
 
 KEY = bytes(range(32))
@@ -47,14 +47,14 @@ class Setup:
 async def _setup(tmp_path: Path, world: SandboxWorld, *, max_concurrent: int = 20, keep: int = 1800) -> Setup:
     clock = Clock()
     db = await Database.open(tmp_path / "bot.sqlite3")
-    history, ledger = CheckRepository(db, clock), RateLimitLedger(db, clock)
+    history = CheckRepository(db, clock)
+    limiter = AbuseLimiter(db, derive_limit_key(KEY), Limits(checks_per_user_per_hour=3), clock)
     vault = Vault(db, KEY, ttl_seconds=keep, clock=clock)
     service = CheckService(
         KeyChecker(ClientFactory(url_overrides=world.url_overrides)),
         history=history,
-        ledger=ledger,
+        limiter=limiter,
         vault=vault,
-        checks_per_hour=3,
         max_concurrent=max_concurrent,
         clock=clock,
     )

@@ -263,17 +263,20 @@ class PurgeResult:
     checks: int = 0
     ticket_texts: int = 0
     ledger_rows: int = 0
+    #: delivered (or given-up) support messages, whose payload holds copies of ticket texts and cards
+    outbox_rows: int = 0
 
     @property
     def total(self) -> int:
-        return self.checks + self.ticket_texts + self.ledger_rows
+        return self.checks + self.ticket_texts + self.ledger_rows + self.outbox_rows
 
 
 class Retention:
     """Deletes what is kept too long; `purge` is the one call the expiry job makes (next to the vault's).
 
     Check reports older than `days` are deleted (a ticket pointing at one keeps the ticket, its link is set to
-    NULL); ticket texts (descriptions) of tickets without activity for `days` are emptied; ledger rows (rate
+    NULL); ticket texts (descriptions) of tickets without activity for `days` are emptied, and so are delivered
+    support messages (cards and relays, which carry copies of them) older than `days`; ledger rows (rate
     limits, per-key limits, relays) older than LEDGER_KEEP_SECONDS are deleted. The WAL is purged afterwards, as
     after a vault wipe, so the deleted texts are gone from the files too.
     """
@@ -304,7 +307,11 @@ class Retention:
             )
             ledger = await tx.execute("DELETE FROM rate_events WHERE at < ?", (ledger_cutoff,))
             ledger += await tx.execute("DELETE FROM key_events WHERE at < ?", (ledger_cutoff,))
-        result = PurgeResult(checks, texts, ledger)
+            # the delivery engine prunes these after a week; a shorter retention must not wait for it
+            outbox = await tx.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?", (cutoff,)
+            )
+        result = PurgeResult(checks, texts, ledger, outbox)
         if result.total:
             await self._db.purge_wal()
         else:

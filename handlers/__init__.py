@@ -12,7 +12,9 @@ Adding a handler:
 2. add the decorators it needs (`@not_banned` for anything a user starts; `@with_support(when_off=...)` to get the
    `Support`; staff actions take a `StaffRequest` and get `@staff_only()`);
 3. for a button, add its data builder and strict pattern to `handlers.callbacks` (and the pattern to PATTERNS, so the
-   forged-data test covers it), and register `CallbackQueryHandler(my_handler, pattern=callbacks.MY_PATTERN)`;
+   forged-data test covers it), wrap the handler in `handlers.common.button` (outermost: it answers the press, best
+   effort, and makes one press one action; never call `query.answer()`), and register
+   `CallbackQueryHandler(my_handler, pattern=callbacks.MY_PATTERN)`;
 4. list the handler in its module's `*_handlers()` function; `register_all` puts each list in its group.
 """
 

@@ -136,3 +136,17 @@ async def test_two_taps_on_check_again_run_one_check(tmp_path: Path) -> None:
         env.api.press_button(verdict.message, again)
         await env.wait_text("Step 1 of")
         assert await env.services.db.fetchval("SELECT COUNT(*) FROM checks") == checks_before + 2
+
+
+async def test_support_buttons_pressed_late_still_open_the_ticket(tmp_path: Path) -> None:
+    from tests.test_support import failing_check, message_in_group, message_to_user, support_env
+
+    async with support_env(tmp_path) as env:
+        user = env.api.default_user
+        _, verdict = await failing_check(env)
+        env.api.press_button(verdict, _button(verdict, "support:"), late=True)
+        prompt = await message_to_user(env, user, "Describe the problem")
+        env.api.press_button(prompt, "support_skip", late=True)
+        await message_to_user(env, user, "is with HuFi support")
+        await message_in_group(env, f"· id {user.id} ·")
+        assert len(_refused_answers(env)) == 2

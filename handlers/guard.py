@@ -2,11 +2,12 @@
 
 It reads every text a message can carry (`message_texts`: text and commands, captions, poll questions and
 options, venue and contact fields), in new messages, edits and every chat. In a private chat, an answer to the
-key flow is left to the flow (it deletes every answer first anyway); a command is deleted here and still runs
-(`/check <key> <secret>` starts the flow, `/cancel <secret>` cancels it): what followed it is gone from the chat
-before any handler sees the update. Anything else (a paste outside the flow, an edit, a caption, a support
-description or a message for support) is deleted, answered without echoing any part of it, and handled no
-further. In a group the guard deletes the message where it can, warns and points to the private chat.
+key flow is left to the flow (it deletes every answer first anyway). Anything else (a command with a secret after
+it, `/check <key> <secret>` or `/cancel <secret>` in or outside the flow, a paste outside the flow, an edit, a
+caption, a support description or a message for support) is deleted, answered without echoing any part of it,
+and handled no further: a command is not run with a secret in its arguments, where a handler or a conversation's
+timeout job would hold it; the user is asked to send it on its own. In a group the guard deletes the message
+where it can, warns and points to the private chat.
 """
 
 from __future__ import annotations
@@ -60,15 +61,12 @@ def guard_handlers(flow: BaseHandler[Any, Any, Any]) -> list[BaseHandler[Any, An
             await _group_paste(update, context)
             raise ApplicationHandlerStop
         edited = update.edited_message is not None
-        if not edited and is_command(message):
-            await delete_secret_message(message, context, "what_pair")
-            await safe_send(chat.send_message, t("secret_in_command"))
-            log.info("guard deleted a command with a secret-looking argument (update %s)", update.update_id)
-            return  # the command itself still runs
-        if not edited and message.text is not None and flow.check_update(update):
+        command = is_command(message)
+        if not edited and not command and message.text is not None and flow.check_update(update):
             return  # an answer to the key flow: the flow deletes and uses it
         await delete_secret_message(message, context, "what_pair")
-        await safe_send(chat.send_message, t("secret_in_edit" if edited else "secret_outside_flow"))
+        note = "secret_in_edit" if edited else "secret_in_command" if command else "secret_outside_flow"
+        await safe_send(chat.send_message, t(note))
         log.info("guard deleted a secret-looking message in a private chat (update %s)", update.update_id)
         raise ApplicationHandlerStop
 

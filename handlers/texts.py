@@ -127,8 +127,9 @@ EN: dict[str, str] = {
         "I will ask for each part and delete it straight away."
     ),
     "secret_in_command": (
-        "🧹 I deleted your message because what followed the command looked like an API key or secret. Never "
-        "type those after a command: I ask for each part myself and delete it straight away."
+        "🧹 I deleted your message because what followed the command looked like an API key or secret, and I did "
+        "not act on it. Please send the command on its own: I ask for each part of a key myself and delete it "
+        "straight away."
     ),
     "secret_in_edit": "🧹 I deleted the message you edited because it now looked like an API key or secret.",
     "group_secret": (

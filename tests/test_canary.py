@@ -145,21 +145,23 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
         posted = []  # messages holding a secret: each must be deleted
         planted += [cmd.api_key, cmd.secret]
         posted.append(env.api.send_text(f"/check {cmd.api_key} {cmd.secret}"))
-        await env.wait_text("Which exchange")
-        await _flow(env, "mexc", "/check " + cmd.secret)  # the flow at its key question, then /check again
-        await env.wait_text("Which exchange")
+        await env.wait_text("what followed the command")
+        await _flow(env, "mexc", "/check " + cmd.secret)  # the flow at its key question, then /check <secret>
+        await env.wait_text("what followed the command")
         cancelled = mexc.new_secret()
         planted.append(cancelled)
         posted.append(env.api.send_text(f"/cancel {cancelled}"))
+        await env.wait_text("what followed the command")
+        env.api.send_text("/cancel")
         await env.wait_text("Okay, stopped")
         outside = mexc.new_secret()
         planted.append(outside)
         posted.append(env.api.send_text(f"/cancel {outside}"))
-        await env.wait_text("nothing to cancel")
+        await env.wait_text("what followed the command")
         helped = mexc.new_secret()
         planted.append(helped)
         posted.append(env.api.send_text(f"/help {helped}"))
-        await env.wait_text("What I can do")
+        await env.wait_text("what followed the command")
 
         # a caption, a secret glued to Chinese with a full-width colon, a secret split over two lines
         env.api.advance(60)

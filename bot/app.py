@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -22,9 +22,10 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 from telegram.request import BaseRequest
 
 from bot.config import Settings
-from bot.services import Services, services_of
+from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.telegram_request import AiohttpRequest
 from handlers import register_all
+from handlers.private import FLOW_NAME
 from handlers.stats import schedule_digest
 from handlers.support import verify_support_chat
 from handlers.support_sender import TelegramSender
@@ -78,16 +79,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     PTB's default handles every update in sequence, so one user's key check (an exchange round trip) would
     hold up everybody else. The conversation flow needs order only within a chat, which a FIFO lock per chat
     keeps (asyncio.Lock wakes waiters in arrival order, and PTB starts the update tasks in arrival order).
-    `handled` says which updates are done (the demo waits on it before it shows its prompt).
+    `handled` says which updates are done (the demo waits on it before it shows its prompt); `on_arrival` is told
+    each update's id as it comes in, before it waits for its chat (`bot.presses`: one press is one action).
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, *, on_arrival: Callable[[int], None] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
         self.handled = HandledUpdates()
+        self._on_arrival = on_arrival
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._on_arrival is not None and isinstance(update, Update):
+            self._on_arrival(update.update_id)
         try:
             await self._in_order(update, coroutine)
         finally:
@@ -156,13 +161,18 @@ def telegram_sender(bot: ExtBot[Any]) -> TelegramSender:
     return TelegramSender(bot)
 
 
+def flow_persistence(services: Services) -> SqliteConversationPersistence:
+    """Conversation states in the database; a key-flow position lives as long as its draft."""
+    return SqliteConversationPersistence(services.db, max_age={FLOW_NAME: DRAFT_TTL_SECONDS}, clock=services.clock)
+
+
 def build_application(services: Services, bot: ExtBot[Any], *, updater: bool = True) -> App:
     """The Application with its persistence, jobs, start-up and stop steps, and every handler registered."""
     builder = (
         ApplicationBuilder()
         .bot(bot)
-        .persistence(SqliteConversationPersistence(services.db))
-        .concurrent_updates(PerChatUpdateProcessor())
+        .persistence(flow_persistence(services))
+        .concurrent_updates(PerChatUpdateProcessor(on_arrival=services.presses.arrived))
         .post_init(on_start)
         .post_stop(on_stop)
     )
@@ -205,7 +215,23 @@ async def _read_exchange_list(context: Any) -> None:
 
 
 async def _wipe_expired(context: Any) -> None:
+    """Every minute: expired keys and drafts, key-flow positions abandoned as long as a draft lives, and what is
+    older than RETENTION_DAYS (check reports, ticket texts) or than the limits look back (their ledger)."""
     services = services_of(context)
     wiped = await services.vault.wipe_expired() + await services.drafts.wipe_expired()
     if wiped:
         log.info("wiped %d expired key entries", wiped)
+    persistence = context.application.persistence
+    if isinstance(persistence, SqliteConversationPersistence):
+        stale = await persistence.forget_stale(FLOW_NAME, DRAFT_TTL_SECONDS)
+        if stale:
+            log.info("forgot %d abandoned key-flow positions", stale)
+    purged = await services.retention.purge()
+    if purged.total:
+        log.info(
+            "retention: deleted %d check reports and %d ticket texts older than %d days, %d limit entries",
+            purged.checks,
+            purged.ticket_texts,
+            services.settings.retention_days,
+            purged.ledger_rows,
+        )

@@ -1,8 +1,11 @@
 """The check service: who may check a key now, in what order, and what is kept afterwards.
 
-Transport-free: handlers call it and render what it returns. Per-user limits stop the bot from being used to
-test stolen keys at scale; a global cap on concurrent checks queues the rest in arrival order; finished checks
-are stored without credentials; credentials are kept encrypted for "check again" only while they are needed.
+Transport-free: handlers call it and render what it returns. Limits stop the bot from being used to test stolen
+keys at scale: checks per Telegram account, per API key (counted by an HMAC of the key, so a second account with
+the same key is held up too) and for everyone together (an hourly ceiling), all in `storage.moderation`'s
+`AbuseLimiter`; staff re-checks don't count. A cap on concurrent checks queues the rest in arrival order;
+finished checks are stored without credentials; credentials are kept encrypted for "check again" only while
+they are needed, and never after the user said /forget, even when a check was running at that moment.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.probes import KeyChecker, ProgressCallback
 from bot.exchanges.report import KeyCheckReport
 
-HOUR = 3600.0
-
 
 class ChecksStore(Protocol):
     async def add(
@@ -35,10 +36,24 @@ class ChecksStore(Protocol):
     ) -> int: ...
 
 
-class Ledger(Protocol):
-    async def record(self, user_id: int) -> None: ...
-    async def count_since(self, user_id: int, since: float) -> int: ...
-    async def oldest_since(self, user_id: int, since: float) -> float | None: ...
+class Admission(Protocol):
+    """What a limit answers (`storage.moderation.Decision`)."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def limit(self) -> str | None: ...
+    @property
+    def retry_after(self) -> float: ...
+    @property
+    def allowed_count(self) -> int: ...
+
+
+class Limiter(Protocol):
+    """The limits (`storage.moderation.AbuseLimiter`)."""
+
+    async def admit_start(self, user_id: int) -> Admission: ...
+    async def admit_check(self, user_id: int, api_key: str, *, record: bool = True) -> Admission: ...
 
 
 class KeyVault(Protocol):
@@ -50,12 +65,25 @@ class KeyVault(Protocol):
     async def wipe(self, user_id: int, exchange_id: str | None = None) -> int: ...
 
 
-class RateLimited(Exception):
-    """The user has used up their checks for the hour."""
+#: How many users' /forget counts are remembered.
+FORGET_MEMORY = 100_000
 
-    def __init__(self, retry_after_seconds: float) -> None:
-        super().__init__(f"retry after {retry_after_seconds:.0f} s")
+#: Which limit refused a check: the user's own, the key's (any account), or everyone's together.
+USER, KEY, GLOBAL = "user", "key", "global"
+
+
+class RateLimited(Exception):
+    """A check is refused by a limit (`limit`: USER, KEY or GLOBAL); `allowed` checks an hour are allowed."""
+
+    def __init__(self, retry_after_seconds: float, limit: str = USER, allowed: int = 0) -> None:
+        super().__init__(f"{limit} limit: retry after {retry_after_seconds:.0f} s")
         self.retry_after_seconds = retry_after_seconds
+        self.limit = limit
+        self.allowed = allowed
+
+    @classmethod
+    def of(cls, decision: Admission) -> RateLimited:
+        return cls(decision.retry_after, decision.limit or USER, decision.allowed_count)
 
     @property
     def minutes(self) -> int:
@@ -73,39 +101,50 @@ QueueCallback = Callable[[int], Awaitable[None]]
 
 
 class CheckService:
-    """Admission (the per-user hourly limit), the queue for the concurrency cap, running the probes, storing the
-    report without credentials, keeping the key for "check again" or wiping it."""
+    """Admission (the limits), the queue for the concurrency cap, running the probes, storing the report without
+    credentials, keeping the key for "check again" or wiping it."""
 
     def __init__(
         self,
         key_checker: KeyChecker,
         *,
         history: ChecksStore,
-        ledger: Ledger,
+        limiter: Limiter,
         vault: KeyVault,
-        checks_per_hour: int = 10,
         max_concurrent: int = 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.key_checker = key_checker
         self.history = history
-        self.ledger = ledger
+        self.limiter = limiter
         self.vault = vault
-        self.checks_per_hour = checks_per_hour
         self.max_concurrent = max_concurrent
         self.clock = clock
         self._slots = asyncio.Semaphore(max_concurrent)
         self._waiting = 0
         self.running = 0
+        #: per user, how many times they said /forget (a check that saw another number keeps nothing)
+        self._forgotten: dict[int, int] = {}
 
     async def admit(self, user_id: int) -> None:
-        """Raise RateLimited when the user has no check left this hour."""
-        now = self.clock()
-        since = now - HOUR
-        used = await self.ledger.count_since(user_id, since)
-        if used >= self.checks_per_hour:
-            oldest = await self.ledger.oldest_since(user_id, since)
-            raise RateLimited(max(1.0, (oldest or now) + HOUR - now))
+        """Before a check is set up: raise RateLimited when the user, or everyone together, has no check left
+        this hour. Nothing is counted (the key is not known yet)."""
+        decision = await self.limiter.admit_start(user_id)
+        if not decision.allowed:
+            raise RateLimited.of(decision)
+
+    async def admit_key(self, user_id: int, creds: Credentials) -> None:
+        """Count one check of `creds` for `user_id`, or raise RateLimited (the user's, the key's or the global
+        limit). `run(..., count_towards_limit=False)` then runs it."""
+        decision = await self.limiter.admit_check(user_id, creds.api_key)
+        if not decision.allowed:
+            raise RateLimited.of(decision)
+
+    def forgotten(self, user_id: int) -> None:
+        """The user said /forget: a check of theirs that is running now keeps nothing when it ends."""
+        if len(self._forgotten) > FORGET_MEMORY:
+            self._forgotten.clear()  # a check running across this keeps nothing: the safe direction
+        self._forgotten[user_id] = self._forgotten.get(user_id, 0) + 1
 
     @property
     def queue_length(self) -> int:
@@ -122,9 +161,14 @@ class CheckService:
         on_queued: QueueCallback | None = None,
         count_towards_limit: bool = True,
     ) -> CheckResult:
-        """Run one check for `user_id` (admission is the caller's job), store it, keep or wipe the key."""
+        """Run one check for `user_id`, store it, keep or wipe the key.
+
+        `count_towards_limit`: admit and count it first (`admit_key`, raising RateLimited); False for a staff
+        re-check (never counted) or a check the caller admitted already.
+        """
         if count_towards_limit:
-            await self.ledger.record(user_id)
+            await self.admit_key(user_id, creds)
+        forgets = self._forgotten.get(user_id, 0)
         if self._slots.locked():
             self._waiting += 1
             try:
@@ -143,8 +187,10 @@ class CheckService:
             self._slots.release()
         check_id = await self._store(user_id, report, campaign_type, creds)
         kept = False
-        if report.ok or report.precheck is not None or not recheck_helps(report.verdict or Cause.UNKNOWN):
-            # nothing to check again, or only new credentials can help (bot.advice.causes): keep nothing
+        forgot_meanwhile = self._forgotten.get(user_id, 0) != forgets
+        helps = recheck_helps(report.verdict or Cause.UNKNOWN)  # only new credentials help some causes
+        if report.ok or report.precheck is not None or forgot_meanwhile or not helps:
+            # nothing to check again, the user said /forget meanwhile, or checking again can't help: keep nothing
             await self.vault.wipe(user_id, report.exchange_id)
         elif self.vault.enabled:
             await self.vault.put(user_id, report.exchange_id, creds, str(campaign_type) if campaign_type else None)

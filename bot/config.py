@@ -48,6 +48,10 @@ _EXPECTED = {
     "exchange_sandbox": "must be true or false",
     "key_retention_minutes": "must be a whole number between 0 and 30",
     "checks_per_hour": "must be a whole number between 1 and 1000",
+    "checks_per_key_per_hour": "must be a whole number between 1 and 1000",
+    "checks_per_hour_global": "must be a whole number between 1 and 1000000",
+    "relays_per_hour": "must be a whole number between 1 and 10000",
+    "retention_days": "must be a whole number of days between 1 and 3650",
     "max_concurrent_checks": "must be a whole number between 1 and 500",
     "webhook_port": "must be a whole number between 1 and 65535",
     "webapp_port": "must be a whole number between 0 and 65535 (0: any free port)",
@@ -109,6 +113,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     key_retention_minutes: int = Field(30, ge=0, le=30)
     checks_per_hour: int = Field(10, ge=1, le=1000)
+    #: checks of one API key per hour, whichever Telegram account sends it (counted by an HMAC of the key)
+    checks_per_key_per_hour: int = Field(10, ge=1, le=1000)
+    #: checks per hour of every user together (the ceiling that keeps the bot's IPs in good standing)
+    checks_per_hour_global: int = Field(2000, ge=1, le=1_000_000)
+    #: messages one user may have relayed to the support chat per hour
+    relays_per_hour: int = Field(60, ge=1, le=10_000)
+    #: check reports and ticket texts are deleted after this many days
+    retention_days: int = Field(90, ge=1, le=3650)
     max_concurrent_checks: int = Field(20, ge=1, le=500)
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"

@@ -102,7 +102,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
 # What is never a credential even when it looks random.
 _NOT_CREDENTIAL = re.compile(
     r"0[xX][0-9A-Fa-f]+"  # Ethereum and EVM addresses, transaction hashes
-    r"|(?:bc|tb|ltc)1[a-z0-9]{20,90}"  # bech32 addresses
+    # bech32/bech32m segwit addresses: the bech32 alphabet (no 1, b, i, o after the separator) and the lengths
+    # of v0 and v1 programs (20 or 32 bytes: 39 or 59 characters after "bc1"; BIP-173, BIP-350:
+    # https://github.com/bitcoin/bips/blob/master/bip-0173.mediawiki). Looser rules let a hex secret that
+    # starts with "bc1" through (1 MEXC secret in 4,096).
+    r"|(?:bc|tb|ltc)1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{39}(?:[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{20})?"
     r"|[13][1-9A-HJ-NP-Za-km-z]{25,34}|[TLMD][1-9A-HJ-NP-Za-km-z]{33}"  # base58: BTC; TRON, LTC, DOGE
 )
 _BASE58_ADDRESS = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|[TLMD][1-9A-HJ-NP-Za-km-z]{33}")

@@ -28,6 +28,8 @@ from bot.checks import CheckService
 from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.probes import KeyChecker
+from bot.limits import RelayLimit
+from bot.presses import Presses
 from bot.status_page import StatusPage
 from bot.support import Support, SupportChat
 from bot.support.delivery import Delivery
@@ -38,7 +40,7 @@ from bot.support.topics import Topics
 from bot.webapp import CheckSubmitter, WebAppService
 from storage.checks import CheckRepository
 from storage.db import Database
-from storage.moderation import BanRepository, RateLimitLedger
+from storage.moderation import AbuseLimiter, BanRepository, Limits, RateLimitLedger, Retention, derive_limit_key
 from storage.support import ChatMoveRepository, TopicRepository
 from storage.users import UserRepository
 from storage.vault import Vault, load_or_create_key
@@ -61,6 +63,12 @@ class Services:
     bans: BanRepository
     #: when each user checked a key (the per-user hourly limit)
     ledger: RateLimitLedger
+    #: the limits: per user, per API key (by HMAC), the global hourly ceiling, relays to support per user
+    abuse: AbuseLimiter
+    #: the relay limit as handlers use it (tells a user once when they are over it)
+    relays: RelayLimit
+    #: deletes check reports and ticket texts after RETENTION_DAYS (the expiry job calls it)
+    retention: Retention
     #: keys kept encrypted for "check again"
     vault: Vault
     #: what a user typed so far in the key flow, kept encrypted
@@ -86,6 +94,8 @@ class Services:
     version: str = __version__
     #: (chat id, message id) of messages already deleted by the secret guard in this process
     deleted: set[tuple[int, int]] = field(default_factory=set)
+    #: button presses: when each update arrived, which button actions run (one press is one action)
+    presses: Presses = field(default_factory=Presses)
 
     def mark_deleted(self, chat_id: int, message_id: int) -> None:
         if len(self.deleted) > DELETED_MEMORY:
@@ -136,6 +146,8 @@ async def open_services(
         wiped = await vault.wipe_expired() + await drafts.wipe_expired()
         if wiped:
             log.info("start-up: wiped %d expired key entries", wiped)
+        retention = Retention(db, settings.retention_days, clock)
+        await retention.purge()
     except Exception:
         await db.close()
         raise
@@ -144,6 +156,7 @@ async def open_services(
     users = UserRepository(db, clock)
     check_history = CheckRepository(db, clock)
     ledger = RateLimitLedger(db, clock)
+    abuse = AbuseLimiter(db, derive_limit_key(key), limits_of(settings), clock)
     started_at = time.time()
     support = None
     if settings.support_chat_id is not None and sender is not None:
@@ -153,9 +166,8 @@ async def open_services(
     checks = CheckService(
         key_checker,
         history=check_history,
-        ledger=ledger,
+        limiter=abuse,
         vault=vault,
-        checks_per_hour=settings.checks_per_hour,
         max_concurrent=settings.max_concurrent_checks,
         clock=clock,
     )
@@ -173,6 +185,9 @@ async def open_services(
         users=users,
         bans=bans,
         ledger=ledger,
+        abuse=abuse,
+        relays=RelayLimit(abuse, clock),
+        retention=retention,
         vault=vault,
         drafts=drafts,
         check_history=check_history,
@@ -185,6 +200,17 @@ async def open_services(
         webapp=webapp,
         clock=clock,
         started_at=started_at,
+    )
+
+
+def limits_of(settings: Settings) -> Limits:
+    """The limits from CHECKS_PER_HOUR, CHECKS_PER_KEY_PER_HOUR, CHECKS_PER_HOUR_GLOBAL and RELAYS_PER_HOUR."""
+    return Limits(
+        checks_per_user_per_hour=settings.checks_per_hour,
+        checks_per_key_per_hour=settings.checks_per_key_per_hour,
+        checks_per_hour=settings.checks_per_hour_global,
+        relays_per_user=settings.relays_per_hour,
+        relay_window_seconds=3600.0,
     )
 
 

@@ -12,7 +12,9 @@ Adding a handler:
 2. add the decorators it needs (`@not_banned` for anything a user starts; `@with_support(when_off=...)` to get the
    `Support`; staff actions take a `StaffRequest` and get `@staff_only()`);
 3. for a button, add its data builder and strict pattern to `handlers.callbacks` (and the pattern to PATTERNS, so the
-   forged-data test covers it), and register `CallbackQueryHandler(my_handler, pattern=callbacks.MY_PATTERN)`;
+   forged-data test covers it), wrap the handler in `handlers.common.button` (outermost: it answers the press, best
+   effort, and makes one press one action; never call `query.answer()`), and register
+   `CallbackQueryHandler(my_handler, pattern=callbacks.MY_PATTERN)`;
 4. list the handler in its module's `*_handlers()` function; `register_all` puts each list in its group.
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import Application, ConversationHandler
 
 from handlers.errors import fallback_handlers, on_error
 from handlers.guard import guard_handlers
@@ -38,10 +40,10 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Every handler of the bot. Within a group only the first matching handler runs, so the fallbacks come
     last in the main group; the secret guard runs before everything in its own group."""
     main = private_handlers()
-    flow = next(h for h in main if h.__class__.__name__ == "ConversationHandler")
+    flow = next(h for h in main if isinstance(h, ConversationHandler))
     support = support_handlers()
     # a pasted HuFi error: before support's relay and the fallbacks, after the support flow's description step
-    pastes = hufi_paste_handlers(defer_to=[h for h in support if h.__class__.__name__ == "ConversationHandler"])
+    pastes = hufi_paste_handlers(defer_to=[h for h in support if isinstance(h, ConversationHandler)])
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
     app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers(

@@ -1,26 +1,38 @@
-"""Small helpers shared by the handlers: safe sends and edits, and deleting a message that holds a secret."""
+"""Small helpers shared by the handlers: every button's answer (`button`), safe sends and edits, and deleting a
+message that holds a secret."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from telegram import Message
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
 
 from bot.services import services_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+Context = ContextTypes.DEFAULT_TYPE
+
+#: What the real server says when the message is already gone (the user deleted it): nothing to warn about.
+#: (telegram-bot-api Client.cpp; PTB drops the "Bad Request: " prefix.)
+ALREADY_DELETED = "message to delete not found"
+
 
 async def delete_secret_message(message: Message, context: Any, what: str) -> bool:
     """Delete `message` (once per process) before anything else is done with it.
 
-    If Telegram refuses (older than 48 h, already gone, no rights), the user is told to delete it and to treat
-    the key as exposed. Returns True when the message is gone.
+    Gone already ("message to delete not found": the user deleted it first) is what we wanted. If Telegram
+    refuses for another reason (older than 48 h, no rights, the network), the user is told to delete it and to
+    treat the key as exposed. Returns True when the message is gone.
     """
     services = services_of(context)
     key = (message.chat_id, message.message_id)
@@ -31,10 +43,57 @@ async def delete_secret_message(message: Message, context: Any, what: str) -> bo
         await message.delete()
         return True
     except TelegramError as exc:
+        if isinstance(exc, BadRequest) and ALREADY_DELETED in exc.message.lower():
+            log.info("a message holding a secret in chat %s was already deleted by its sender", message.chat_id)
+            return True
         log.warning("could not delete a message holding a secret in chat %s: %s", message.chat_id, type(exc).__name__)
         if message.chat.type == "private":
             await safe_send(message.chat.send_message, t("delete_failed", what=t(what)))
         return False
+
+
+# -- buttons ---------------------------------------------------------------------------------------------------------
+async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
+    """Answer a button press (stops the spinner, shows `text` as a toast): best effort, never raises.
+
+    A press answered too late gets 400 "query is too old and response timeout expired or query ID is invalid"
+    (the update waited behind a running check, or was sent before a restart); what the button does must still
+    happen, so the failure is only logged. True when the answer got through.
+    """
+    try:
+        await query.answer(text[:200] if text else None)
+        return True
+    except TelegramError as exc:
+        log.info("button press not answered (%s: %s)", type(exc).__name__, str(exc)[:80])
+        return False
+
+
+def button(
+    handler: Callable[Concatenate[Update, Context, P], Awaitable[R]],
+) -> Callable[Concatenate[Update, Context, P], Awaitable[R | None]]:
+    """Every button handler's wrapper: answer the press first (best effort: a late press still does what the
+    button says), and one press is one action: the same button pressed again while its action ran (the repeat
+    arrived before the action finished, `bot.presses`) is answered with a short note and does nothing.
+
+    Handlers never call `query.answer()` themselves. A handler that also serves a command runs unchanged for it.
+    Put it outermost (before `not_banned`, `with_support`), so every press is answered exactly once.
+    """
+
+    @functools.wraps(handler)
+    async def pressed(update: Update, context: Context, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        query = update.callback_query
+        if query is None:
+            return await handler(update, context, *args, **kwargs)
+        presses = services_of(context).presses
+        with presses.action((query.from_user.id, query.data), update.update_id) as first:
+            if not first:
+                log.info("repeated press of %s by user %s ignored", handler.__name__, query.from_user.id)
+                await answer_query(query, t("button_repeat"))
+                return None
+            await answer_query(query)
+            return await handler(update, context, *args, **kwargs)
+
+    return pressed
 
 
 async def safe_send(send: Any, *args: Any, **kwargs: Any) -> Message | None:

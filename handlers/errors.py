@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.security import redact_for_log
-from handlers.common import safe_send
+from handlers.common import answer_query, safe_send
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,11 @@ async def other_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button no handler takes (forged data, an older bot version's, a step already passed): a short note,
+    answered best effort (`answer_query`)."""
     query = update.callback_query
     if query is not None:
-        await query.answer(t("stale_button")[:190], show_alert=False)
+        await answer_query(query, t("stale_button"))
 
 
 def fallback_handlers() -> list[Any]:

@@ -10,7 +10,8 @@
 - `for_user`: a staff action about a user's ticket gets that user's id, resolved once (`StaffRequest.target`: an
   id typed after the command, else the topic, else the message replied to), or staff are told how to name one.
 
-A new handler picks the decorators it needs; the order is: `with_support` outermost, then `not_banned`.
+A new handler picks the decorators it needs; the order is: `handlers.common.button` outermost on every button
+handler (it answers the press, once), then `with_support`, then `not_banned`.
 """
 
 from __future__ import annotations
@@ -74,8 +75,6 @@ def not_banned(
         services = services_of(context)
         user, chat = update.effective_user, update.effective_chat
         if user is not None and chat is not None and await services.bans.is_banned(user.id):
-            if update.callback_query is not None:
-                await update.callback_query.answer()
             await chat.send_message(t("banned", contact=esc(services.settings.support_contact)))
             return END
         return await handler(update, context, *args, **kwargs)
@@ -108,8 +107,6 @@ def with_support(
 
 async def support_unavailable(update: Update, context: Context) -> int:
     """The answer to asking for a person when no support chat is configured."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     assert update.effective_chat is not None
     contact = esc(services_of(context).settings.support_contact)
     await update.effective_chat.send_message(t("support_unavailable", contact=contact))

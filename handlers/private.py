@@ -1,4 +1,10 @@
-"""The private chat: /start, /help, the key flow, the verdict with its steps, check again, forget."""
+"""The private chat: /start, /help, the key flow, the verdict with its steps, check again, forget.
+
+The key flow's position survives a crash: each step writes the position it leads to before it asks its question
+(`_at`, storage.persistence `save_now`), and what the user typed so far is in the encrypted draft. An abandoned
+flow ends after DRAFT_TTL_SECONDS (the draft's lifetime) with a calm note; its timeout job keeps who and where,
+never the message that set it (`KeyFlow`). Every button handler is wrapped in `handlers.common.button`.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +13,33 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import checks
 from bot.checks import CheckResult, RateLimited
+from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
-from bot.secret_scan import single_value, split_pair
-from bot.services import Services, services_of
+from bot.secret_scan import single_value
+from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.verdict import verdict_view
 from handlers import callbacks
-from handlers.common import LiveMessage, delete_secret_message, safe_edit, safe_send
+from handlers.common import LiveMessage, button, delete_secret_message, safe_edit, safe_send
 from handlers.hufi_paste import HUFI_PASTE, focus_for
 from handlers.policy import not_banned
 from handlers.render import (
@@ -48,6 +58,8 @@ log = logging.getLogger(__name__)
 
 EXCHANGE, CAMPAIGN, KEY, SECRET, EXTRA = "exchange", "campaign", "key", "secret", "extra"
 END = ConversationHandler.END
+#: The key flow's name in the conversations table.
+FLOW_NAME = "key_flow"
 PRIVATE = filters.ChatType.PRIVATE
 # a pasted HuFi error is not an answer to the flow's questions: handlers.hufi_paste explains it (mid-flow too)
 ANSWER = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & PRIVATE & ~HUFI_PASTE
@@ -78,17 +90,22 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         return await begin(update, context)
     spec = CATALOG.get(arg)
     if spec is None:  # the filter lets only known parameters through; this is the fallback should that change
+        await _at(update, context, END)
         await start(update, context)
         return END
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
     if not spec.needs_key:
+        await _at(update, context, END)
         await chat.send_message(t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))
         return END
     if not await _admit(chat, services, user.id):
+        await _at(update, context, END)
         return END
-    await _save_draft(services, user.id, spec.id, None, Credentials("", ""))
+    await services.drafts.wipe(user.id)  # a draft of another exchange, if the flow was running
+    await services.drafts.put(user.id, spec.id, Credentials("", ""), None)
+    await _at(update, context, CAMPAIGN)
     text = t("start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
     await chat.send_message(text + "\n\n" + t("pick_campaign"), reply_markup=campaign_keyboard())
     return CAMPAIGN
@@ -104,15 +121,17 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Wipe every key and draft kept for this user (/forget and the "Forget my key" button)."""
+@button
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Wipe every key and draft kept for this user (/forget and the "Forget my key" button); ends the flow."""
     services = services_of(context)
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
-    if update.callback_query:
-        await update.callback_query.answer()
+    services.checks.forgotten(user.id)  # a check running now (a staff re-check) keeps nothing either
     wiped = await services.vault.wipe(user.id) + await services.drafts.wipe(user.id)
+    await _at(update, context, END)
     await update.effective_chat.send_message(t("forgot") if wiped else t("forgot_nothing"))
+    return END
 
 
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,84 +140,130 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # -- the key flow --------------------------------------------------------------------------------------------------
+def _flow_key(update: Update) -> tuple[int, int] | None:
+    """The flow's conversation key (per chat and user, as ConversationHandler builds it)."""
+    chat, user = update.effective_chat, update.effective_user
+    return None if chat is None or user is None else (chat.id, user.id)
+
+
+async def _at(update: Update, context: Any, state: object) -> None:
+    """Write the flow's next position now, before the question that leads there goes out (END: the flow is over),
+    so a crash right after the question finds the user where they are (storage.persistence `save_now`). Every
+    way out of a flow handler writes the state it returns."""
+    save_now = getattr(context.application.persistence, "save_now", None)
+    key = _flow_key(update)
+    if save_now is not None and key is not None:
+        await save_now(FLOW_NAME, key, None if state == END else state)
+
+
+def _settled(update: Update, application: Any) -> None:
+    """The handler that wrote the flow's position ahead is done (storage.persistence `settled`)."""
+    settled = getattr(application.persistence, "settled", None)
+    key = _flow_key(update)
+    if settled is not None and key is not None:
+        settled(FLOW_NAME, key)
+
+
+async def _tell_limited(chat: Any, limited: RateLimited) -> None:
+    """Tell the user which limit stopped the check and when they can check again."""
+    if limited.limit == checks.GLOBAL:
+        text = t("rate_limited_global", minutes=limited.minutes)
+    elif limited.limit == checks.KEY:
+        text = t("rate_limited_key", limit=limited.allowed, minutes=limited.minutes)
+    else:
+        text = t("rate_limited", limit=limited.allowed, minutes=limited.minutes)
+    await safe_send(chat.send_message, text)
+
+
 async def _admit(chat: Any, services: Services, user_id: int) -> bool:
-    """Whether the user may start a check now; if not, tell them when they can."""
+    """Whether the user may start a check now (their limit and the global ceiling); if not, tell them when."""
     try:
         await services.checks.admit(user_id)
     except RateLimited as limited:
-        await chat.send_message(t("rate_limited", limit=services.checks.checks_per_hour, minutes=limited.minutes))
+        await _tell_limited(chat, limited)
         return False
     return True
 
 
+@button
 @not_banned
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """/check or the "Check a key" button: pick the exchange."""
     services = services_of(context)
-    if update.callback_query:
-        await update.callback_query.answer()
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
     if not await _admit(update.effective_chat, services, user.id):
+        await _at(update, context, END)
         return END
     await services.drafts.wipe(user.id)
     enabled = services.status_page.enabled_exchanges()
+    await _at(update, context, EXCHANGE)
     await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
     return EXCHANGE
 
 
+@button
 async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
-    await query.answer()
     spec = CATALOG.get(context.match.group(1))
     if spec is None:
+        await _at(update, context, END)
         await safe_edit(query.message, t("stale_button"))  # type: ignore[arg-type]
         return END
     if not spec.needs_key:
+        await _at(update, context, END)
         await safe_edit(query.message, t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))  # type: ignore[arg-type]
         return END
-    await _save_draft(services_of(context), update.effective_user.id, spec.id, None, Credentials("", ""))
+    # /check wiped any older draft just before this step: nothing to replace
+    await services_of(context).drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
+    await _at(update, context, CAMPAIGN)
     await safe_edit(query.message, t("pick_campaign"), reply_markup=campaign_keyboard())  # type: ignore[arg-type]
     return CAMPAIGN
 
 
+@button
 async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
-    await query.answer()
     services = services_of(context)
     draft = await services.drafts.get(update.effective_user.id)
     if draft is None:
+        await _at(update, context, END)
         await safe_edit(query.message, t("draft_lost"))  # type: ignore[arg-type]
         return END
     value = context.match.group(1)
     campaign = value if value in CampaignType.__members__ else None
-    await _save_draft(services, update.effective_user.id, draft.exchange_id, campaign, Credentials("", ""))
+    await services.drafts.put(update.effective_user.id, draft.exchange_id, Credentials("", ""), campaign)
     name = CATALOG[draft.exchange_id].display_name
+    await _at(update, context, KEY)
     form = services.webapp.page_url(draft.exchange_id, campaign, update.effective_user.language_code)
     text, markup = ask_key_message(name, form)
     await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
     return KEY
 
 
+@button
 @not_banned
 async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     """The "Use another key" button: same exchange, ask for the key again."""
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
-    await query.answer()
     services = services_of(context)
     spec = CATALOG.get(context.match.group(1))
     if spec is None or not spec.needs_key:
+        await _at(update, context, END)
         await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
         return END
     if not await _admit(update.effective_chat, services, update.effective_user.id):
+        await _at(update, context, END)
         return END
     await services.vault.wipe(update.effective_user.id, spec.id)
-    await _save_draft(services, update.effective_user.id, spec.id, None, Credentials("", ""))
+    await services.drafts.wipe(update.effective_user.id)  # a draft of another exchange, if the flow was running
+    await services.drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     assert update.effective_chat is not None
+    await _at(update, context, KEY)
     form = services.webapp.page_url(spec.id, None, update.effective_user.language_code)
     text, markup = ask_key_message(spec.display_name, form)
     await update.effective_chat.send_message(text, reply_markup=markup)
@@ -206,6 +271,9 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """The API key, or the key and the secret together. A message that can't be read as exactly that (three
+    values, the secret where the key belongs) leaves nothing behind, not even a fingerprint: the user is asked
+    for the key and the secret one by one."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     text = message.text or ""
@@ -213,13 +281,18 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     services = services_of(context)
     draft = await services.drafts.get(update.effective_user.id)
     if draft is None:
+        await _at(update, context, END)
         await message.chat.send_message(t("draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
-    pair = split_pair(text)
-    creds = Credentials(pair[0], pair[1]) if pair else Credentials(single_value(text), "")
-    if not pair:
-        await _save_draft(services, update.effective_user.id, spec.id, draft.campaign_type, creds)
+    creds, split = Credentials.from_paste(text, FORMATS.get(spec.id))
+    if split.ambiguous:
+        await _at(update, context, KEY)
+        await message.chat.send_message(t("ask_separately"))
+        return KEY
+    if not split.is_pair:
+        await services.drafts.put(update.effective_user.id, spec.id, creds, draft.campaign_type)
+        await _at(update, context, SECRET)
         await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)), protect_content=True)
         return SECRET
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
@@ -232,6 +305,7 @@ async def got_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     await delete_secret_message(message, context, "what_secret")
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.api_key:
+        await _at(update, context, END)
         await message.chat.send_message(t("draft_lost"))
         return END
     creds = Credentials(draft.credentials.api_key, single_value(text))
@@ -245,7 +319,8 @@ async def _after_secret(
     assert update.effective_user is not None and update.effective_chat is not None
     if spec.extra_credentials:
         extra = spec.extra_credentials[0]
-        await _save_draft(services_of(context), update.effective_user.id, exchange_id, campaign, creds)
+        await services_of(context).drafts.put(update.effective_user.id, exchange_id, creds, campaign)
+        await _at(update, context, EXTRA)
         await update.effective_chat.send_message(
             t("ask_extra", exchange=esc(spec.display_name), label=esc(extra.label))
         )
@@ -261,6 +336,7 @@ async def got_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     await delete_secret_message(message, context, "what_extra")
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.secret:
+        await _at(update, context, END)
         await message.chat.send_message(t("draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
@@ -281,22 +357,28 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """/cancel inside the flow: forget the draft."""
     assert update.effective_user is not None and update.effective_chat is not None
     await services_of(context).drafts.wipe(update.effective_user.id)
+    await _at(update, context, END)
     await update.effective_chat.send_message(t("cancelled"))
     return END
 
 
-async def _save_draft(
-    services: Services, user_id: int, exchange_id: str, campaign: str | None, creds: Credentials
-) -> None:
-    await services.drafts.wipe(user_id)
-    # The drafts table keeps at least an empty key: a draft row is what marks "in the middle of the flow".
-    await services.drafts.put(user_id, exchange_id, creds, campaign)
+async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The flow waited DRAFT_TTL_SECONDS for the next answer: forget the draft and the position, say so calmly.
+    (`update` is the content-free stand-in `KeyFlow` keeps: who and where.)"""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    await services_of(context).drafts.wipe(user.id)
+    await _at(update, context, END)
+    _settled(update, context.application)  # PTB ends the conversation right after this handler
+    await safe_send(chat.send_message, t("flow_timed_out"))
 
 
 async def _finish(update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials) -> None:
     services = services_of(context)
     assert update.effective_user is not None and update.effective_chat is not None
     await services.drafts.wipe(update.effective_user.id)
+    await _at(update, context, END)
     await run_check(update.effective_chat, context, update.effective_user.id, exchange_id, creds, campaign)
 
 
@@ -307,7 +389,10 @@ async def run_check(
     """Run the check with a live progress message, then send the verdict with its first step (None: not run)."""
     services = services_of(context)
     spec = get_spec(exchange_id)
-    if not await _admit(chat, services, user_id):
+    try:
+        await services.checks.admit_key(user_id, creds)  # counted: the user's, the key's and the global limit
+    except RateLimited as limited:
+        await _tell_limited(chat, limited)
         return None
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
@@ -323,7 +408,13 @@ async def run_check(
 
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
     result = await services.checks.run(
-        user_id, exchange_id, creds, campaign_type=campaign_type, on_progress=on_progress, on_queued=on_queued
+        user_id,
+        exchange_id,
+        creds,
+        campaign_type=campaign_type,
+        on_progress=on_progress,
+        on_queued=on_queued,
+        count_towards_limit=False,  # admitted and counted above
     )
     report = result.report
     await live.sent()  # the verdict comes after the progress message in the chat
@@ -363,12 +454,14 @@ async def _own_check(update: Update, context: Any, check_id: int) -> KeyCheckRep
     return record.to_report()
 
 
+@button
 async def next_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "Next step": edit the verdict in place to show the next step."""
     assert context.match is not None
     await _show(update, context, int(context.match.group(1)), step=int(context.match.group(2)))
 
 
+@button
 async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An answer to the narrowing-down question: edit the verdict in place for the chosen cause."""
     assert context.match is not None
@@ -380,7 +473,6 @@ async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _show(update: Update, context: Any, check_id: int, *, step: int = 0, chosen: Cause | None = None) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer()
     report = await _own_check(update, context, check_id)
     if report is None:
         await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
@@ -391,12 +483,12 @@ async def _show(update: Update, context: Any, check_id: int, *, step: int = 0, c
     await safe_edit(query.message, text, reply_markup=result_keyboard(check_id, view, step=step))  # type: ignore[arg-type]
 
 
+@button
 @not_banned
 async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """ "Done, check again": re-run the check with the kept key."""
+    """ "Done, check again": re-run the check with the kept key (a second tap meanwhile is ignored: `button`)."""
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
-    await query.answer()
     services = services_of(context)
     report = await _own_check(update, context, int(context.match.group(1)))
     chat = query.message.chat  # type: ignore[union-attr]
@@ -416,17 +508,51 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
+@button
 async def noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.callback_query:
-        await update.callback_query.answer()
+    """A label button (the "not listed on HuFi" row): answering the press is all."""
+
+
+def _who_and_where(update: Update) -> Update:
+    """A stand-in for `update` with its chat and user only: no text, no caption, nothing the user typed."""
+    message = Message(0, datetime.now(UTC), update.effective_chat, from_user=update.effective_user)  # type: ignore[arg-type]
+    message.set_bot(update.get_bot())
+    return Update(update.update_id, message=message)
+
+
+class KeyFlow(ConversationHandler[Any]):
+    """The key flow's ConversationHandler: it tells the persistence when a handler that wrote its position ahead
+    is done, and its timeout job keeps who and where, not the last update.
+
+    PTB's timeout job keeps the update that set the state and its context (with a command's arguments) for the
+    whole timeout; in this flow that update is a message with an API key or a secret in it. The job here gets a
+    stand-in with the chat and the user only (tests/test_flow_restart.py checks the job's data).
+    """
+
+    async def handle_update(self, update: Any, application: Any, check_result: Any, context: Any) -> object:
+        try:
+            return await super().handle_update(update, application, check_result, context)
+        finally:
+            if isinstance(update, Update):
+                _settled(update, application)
+
+    def _schedule_job(
+        self, new_state: object, application: Any, update: Update, context: Any, conversation_key: Any
+    ) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        clean = application.context_types.context(
+            application, chat_id=chat.id if chat else None, user_id=user.id if user else None
+        )
+        super()._schedule_job(new_state, application, _who_and_where(update), clean, conversation_key)
 
 
 def key_flow() -> ConversationHandler[Any]:
-    """The persistent conversation that collects a key step by step."""
+    """The persistent conversation that collects a key step by step; it ends after DRAFT_TTL_SECONDS without an
+    answer, as the draft expires."""
     with warnings.catch_warnings():
         # per_message=False with CallbackQueryHandlers is deliberate: the flow is per chat and user.
         warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
+        return KeyFlow(
             entry_points=[
                 CommandHandler("check", begin, filters=PRIVATE),
                 CallbackQueryHandler(begin, pattern=callbacks.START_CHECK),
@@ -439,16 +565,20 @@ def key_flow() -> ConversationHandler[Any]:
                 KEY: [MessageHandler(ANSWER, got_key)],
                 SECRET: [MessageHandler(ANSWER, got_secret)],
                 EXTRA: [MessageHandler(ANSWER, got_extra)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
                 CommandHandler("check", begin, filters=PRIVATE),
+                CommandHandler("forget", forget, filters=PRIVATE),
                 CallbackQueryHandler(begin, pattern=callbacks.START_CHECK),
                 CallbackQueryHandler(use_another_key, pattern=callbacks.ANOTHER_KEY),
+                CallbackQueryHandler(forget, pattern=callbacks.FORGET_KEY),
             ],
-            name="key_flow",
+            name=FLOW_NAME,
             persistent=True,
             allow_reentry=True,
+            conversation_timeout=DRAFT_TTL_SECONDS,
         )
 
 

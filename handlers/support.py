@@ -43,8 +43,9 @@ from bot.support.delivery import TryLater
 from bot.support.desk import DESCRIBE_TIMEOUT_SECONDS  # how long the step waits before it quietly ends
 from handlers import callbacks
 from handlers.card import when
-from handlers.common import delete_secret_message, safe_send
+from handlers.common import button, delete_secret_message, safe_send
 from handlers.errors import other_media, other_text
+from handlers.limits import relay_limited
 from handlers.policy import StaffRequest, for_user, not_banned, staff_only, support_unavailable, with_support
 from handlers.render import esc
 from handlers.texts import t
@@ -119,13 +120,12 @@ async def _chat_problems(bot: Bot, chat_id: int) -> list[str]:
 
 
 # -- the user's side -------------------------------------------------------------------------------------------------
+@button
 @with_support(when_off=support_unavailable)
 @not_banned
 async def talk_to_support(update: Update, context: Context, support: Support) -> str | int:
     """ "Talk to support" and /support: ask for a short description (or add a newer check to the open ticket)."""
     query = update.callback_query
-    if query is not None:
-        await query.answer()
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -164,10 +164,10 @@ async def got_description(update: Update, context: Context) -> str | int:
     return await open_ticket(update, context, message.text)
 
 
+@button
 async def skip_description(update: Update, context: Context) -> str | int:
     query = update.callback_query
     assert query is not None
-    await query.answer()
     try:
         await query.edit_message_reply_markup(None)
     except TelegramError:
@@ -265,6 +265,7 @@ async def user_message(update: Update, context: Context, support: Support) -> No
 
 
 @not_banned
+@relay_limited
 async def _relay_to_support(update: Update, context: Context, support: Support, ticket: Ticket | None) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None

@@ -58,6 +58,10 @@ EN: dict[str, str] = {
     ),
     "btn_webapp": "🔒 Enter the key securely",
     "ask_secret": "Got the key ({fingerprint}). Now send the <b>secret key</b>. I delete it right away too.",
+    "ask_separately": (
+        "I deleted that message, but I could not tell which part of it is the API key: it held more than a key "
+        "and a secret. Please send the <b>API key</b> alone first; I'll ask for the secret next."
+    ),
     "ask_extra": "Last one: {exchange} also needs the <b>{label}</b> you chose when you created the key.",
     "deleted_notice": "🧹 I deleted your message with the {what}.",
     "delete_failed": (
@@ -104,6 +108,19 @@ EN: dict[str, str] = {
         "You have checked {limit} keys in the last hour, which is the most I allow, to keep stolen keys from "
         "being tested here. Please try again in {minutes} minutes."
     ),
+    "rate_limited_key": (
+        "This API key has been checked {limit} times in the last hour (from any Telegram account), which is the "
+        "most I allow for one key. Please try again in {minutes} minutes."
+    ),
+    "rate_limited_global": (
+        "So many keys are being checked right now that I have reached my hourly limit for everyone (it keeps the "
+        "exchanges from blocking me). This says nothing about your key. Please try again in {minutes} minutes."
+    ),
+    "button_repeat": "Already on it: one moment.",
+    "flow_timed_out": (
+        "I stopped waiting for the rest of the key you started to send, and I kept none of it. "
+        "Use /check whenever you are ready."
+    ),
     "draft_lost": "I lost track of the key you started to send (it expires after a few minutes). Let's start again.",
     "stale_button": "This button is from an older message. Use /check to start again.",
     "unknown_input": "I did not get that. Use /check to check an API key, or /help to see what I can do.",
@@ -116,6 +133,11 @@ EN: dict[str, str] = {
     "secret_outside_flow": (
         "🧹 I deleted your message because it looked like an API key or secret. To check a key, use /check: "
         "I will ask for each part and delete it straight away."
+    ),
+    "secret_in_command": (
+        "🧹 I deleted your message because what followed the command looked like an API key or secret, and I did "
+        "not act on it. Please send the command on its own: I ask for each part of a key myself and delete it "
+        "straight away."
     ),
     "secret_in_edit": "🧹 I deleted the message you edited because it now looked like an API key or secret.",
     "group_secret": (
@@ -195,6 +217,10 @@ EN: dict[str, str] = {
     "support_secret_relay": (
         "🧹 I deleted your message because it looked like an API key or secret, and I never pass those on: "
         "HuFi support never needs your secret."
+    ),
+    "support_relay_limited": (
+        "You have sent many messages to HuFi support in the last hour, so I am not passing more on for now. "
+        "Support already has what you sent; you can write again in {minutes} minutes."
     ),
     "support_closed_user": (
         "Your support request #{ticket} was closed. If you still need help, just write here and it reopens."

@@ -202,6 +202,26 @@ class AbuseLimiter:
                 await tx.execute("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
         return Decision(True)
 
+    async def admit_start(self, user_id: int) -> Decision:
+        """May `user_id` start setting up a check (the key is not known yet)? Their own limit and the global
+        ceiling, tried as `admit_check` tries them; nothing is recorded."""
+        now = self._clock()
+        since = now - HOUR
+        lim = self.limits
+        used, oldest = await _window(
+            self._db,
+            "SELECT COUNT(*), MIN(at) FROM rate_events WHERE user_id = ? AND kind = ? AND at >= ?",
+            (user_id, CHECK, since),
+        )
+        if used >= lim.checks_per_user_per_hour:
+            return _refused("user", used, lim.checks_per_user_per_hour, oldest, HOUR, now)
+        used, oldest = await _window(
+            self._db, "SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = ? AND at >= ?", (CHECK, since)
+        )
+        if used >= lim.checks_per_hour:
+            return _refused("global", used, lim.checks_per_hour, oldest, HOUR, now)
+        return Decision(True)
+
     async def admit_relay(self, user_id: int, *, record: bool = True) -> Decision:
         """May `user_id` have one more message relayed to the support chat? Counted when allowed and `record`."""
         now = self._clock()
@@ -226,7 +246,7 @@ class AbuseLimiter:
         )
 
 
-async def _window(tx: Transaction, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:
+async def _window(tx: Transaction | Database, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:
     row = await tx.fetchone(sql, params)
     if row is None:  # pragma: no cover - COUNT always answers
         return 0, None
@@ -243,17 +263,20 @@ class PurgeResult:
     checks: int = 0
     ticket_texts: int = 0
     ledger_rows: int = 0
+    #: delivered (or given-up) support messages, whose payload holds copies of ticket texts and cards
+    outbox_rows: int = 0
 
     @property
     def total(self) -> int:
-        return self.checks + self.ticket_texts + self.ledger_rows
+        return self.checks + self.ticket_texts + self.ledger_rows + self.outbox_rows
 
 
 class Retention:
     """Deletes what is kept too long; `purge` is the one call the expiry job makes (next to the vault's).
 
     Check reports older than `days` are deleted (a ticket pointing at one keeps the ticket, its link is set to
-    NULL); ticket texts (descriptions) of tickets without activity for `days` are emptied; ledger rows (rate
+    NULL); ticket texts (descriptions) of tickets without activity for `days` are emptied, and so are delivered
+    support messages (cards and relays, which carry copies of them) older than `days`; ledger rows (rate
     limits, per-key limits, relays) older than LEDGER_KEEP_SECONDS are deleted. The WAL is purged afterwards, as
     after a vault wipe, so the deleted texts are gone from the files too.
     """
@@ -284,7 +307,11 @@ class Retention:
             )
             ledger = await tx.execute("DELETE FROM rate_events WHERE at < ?", (ledger_cutoff,))
             ledger += await tx.execute("DELETE FROM key_events WHERE at < ?", (ledger_cutoff,))
-        result = PurgeResult(checks, texts, ledger)
+            # the delivery engine prunes these after a week; a shorter retention must not wait for it
+            outbox = await tx.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ?", (cutoff,)
+            )
+        result = PurgeResult(checks, texts, ledger, outbox)
         if result.total:
             await self._db.purge_wal()
         else:

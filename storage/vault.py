@@ -218,27 +218,26 @@ class Vault:
         e.g. after it was lowered); an entry that fails to decrypt (moved row, other key) is deleted and skipped.
         """
         now = self._clock()
-        dropped = await self._db.execute(
-            f"DELETE FROM {self._table} WHERE user_id = ? AND NOT ({_LIVE})", (user_id, now, now + self.ttl_seconds)
+        # one read of the user's rows (a few at most); a delete only when one of them is expired
+        rows = await self._db.fetchall(
+            f"SELECT id, exchange_id, nonce, ciphertext, expires_at, ({_LIVE}) AS live FROM {self._table} "
+            "WHERE user_id = ? ORDER BY expires_at DESC, id DESC",
+            (now, now + self.ttl_seconds, user_id),
         )
-        sql = f"SELECT id, exchange_id, nonce, ciphertext, expires_at FROM {self._table} WHERE user_id = ? AND {_LIVE}"
-        params: list[object] = [user_id, now, now + self.ttl_seconds]
-        if exchange_id is not None:
-            sql += " AND exchange_id = ?"
-            params.append(exchange_id)
-        sql += " ORDER BY expires_at DESC, id DESC"
-        for row in await self._db.fetchall(sql, params):
+        stale = [row["id"] for row in rows if not row["live"]]
+        found: StoredKey | None = None
+        for row in rows:
+            if not row["live"] or (exchange_id is not None and row["exchange_id"] != exchange_id):
+                continue
             try:
                 plaintext = self._aead.decrypt(
                     bytes(row["nonce"]), bytes(row["ciphertext"]), _associated_data(user_id, row["exchange_id"])
                 )
                 data = json.loads(plaintext)
             except (InvalidTag, ValueError):
-                dropped += await self._db.execute(f"DELETE FROM {self._table} WHERE id = ?", (row["id"],))
+                stale.append(row["id"])
                 continue
-            if dropped:
-                await self._db.purge_wal()
-            return StoredKey(
+            found = StoredKey(
                 exchange_id=row["exchange_id"],
                 credentials=Credentials(
                     data["k"], data["s"], data.get("p"), data.get("m"), key_known=bool(data.get("u", True))
@@ -246,9 +245,11 @@ class Vault:
                 campaign_type=data.get("c"),
                 expires_at=float(row["expires_at"]),
             )
-        if dropped:
-            await self._db.purge_wal()
-        return None
+            break
+        if stale:
+            marks = ",".join("?" * len(stale))
+            await self._purged(f"DELETE FROM {self._table} WHERE id IN ({marks})", tuple(stale))
+        return found
 
     async def wipe(self, user_id: int, exchange_id: str | None = None) -> int:
         """Delete the user's entries (for one exchange, or all), leaving nothing in the files; return how many."""

@@ -3,7 +3,10 @@
 Every flow runs with unique credentials; afterwards every log record (production logging set up at DEBUG), the
 SQLite file with its WAL and shared-memory files, and every request the bot made to the Bot API are searched
 for them, also URL-encoded, JSON-escaped, hex and base64-encoded. The user's own messages are not requests
-the bot made, so they are not searched.
+the bot made, so they are not searched. Every input path is here: pastes in and outside the key flow, commands
+with secrets after them (in and outside the flow), captions, edits, secrets glued to other scripts or split
+over lines, a paste that can't be split (no fingerprint of it either), group pastes, and on the support side
+descriptions, relays, captions, commands and edits while a ticket is open.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pytest
 
 from bot.diagnosis.model import Permission
 from bot.logging_setup import setup_logging
+from bot.security import fingerprint
 from tests.bot_harness import BotEnv, bot_env
 
 
@@ -135,6 +139,56 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
         env.api.send_text(f"my secret {group_secret}", chat=group)
         await env.wait_text("revoke")
 
+        # commands with a key and a secret after them, outside and inside the flow
+        env.api.advance(60)  # past the private chat's flood budget (30 messages in 30 s): a new burst
+        cmd = mexc.add_account()
+        posted = []  # messages holding a secret: each must be deleted
+        planted += [cmd.api_key, cmd.secret]
+        posted.append(env.api.send_text(f"/check {cmd.api_key} {cmd.secret}"))
+        await env.wait_text("what followed the command")
+        await _flow(env, "mexc", "/check " + cmd.secret)  # the flow at its key question, then /check <secret>
+        await env.wait_text("what followed the command")
+        cancelled = mexc.new_secret()
+        planted.append(cancelled)
+        posted.append(env.api.send_text(f"/cancel {cancelled}"))
+        await env.wait_text("what followed the command")
+        env.api.send_text("/cancel")
+        await env.wait_text("Okay, stopped")
+        outside = mexc.new_secret()
+        planted.append(outside)
+        posted.append(env.api.send_text(f"/cancel {outside}"))
+        await env.wait_text("what followed the command")
+        helped = mexc.new_secret()
+        planted.append(helped)
+        posted.append(env.api.send_text(f"/help {helped}"))
+        await env.wait_text("what followed the command")
+
+        # a caption, a secret glued to Chinese with a full-width colon, a secret split over two lines
+        env.api.advance(60)
+        captioned, glued, split = mexc.new_secret(), mexc.new_secret(), mexc.new_secret()
+        planted += [captioned, glued, split]
+        posted.append(env.api.send_photo(caption=f"screenshot, secret {captioned}"))
+        await env.wait_text("looked like an API key")
+        posted.append(env.api.send_text(f"密钥：{glued}，请帮忙"))
+        await env.wait_text("looked like an API key")
+        posted.append(env.api.send_text(f"my secret is\n{split[:16]}\n{split[16:]}"))
+        await env.wait_text("looked like an API key")
+
+        # a paste the flow can't split (key, secret and a passphrase): no fingerprint of any of it
+        ku_amb = kucoin.add_account(passphrase="Hu4Fi!Kc#93x")
+        planted += [ku_amb.api_key, ku_amb.secret, "Hu4Fi!Kc#93x"]
+        await _flow(env, "kucoin", f"{ku_amb.api_key} {ku_amb.secret} Hu4Fi!Kc#93x")
+        await env.wait_text("could not tell which part")
+        env.api.send_text("/cancel")
+        await env.wait_text("Okay, stopped")
+        fingerprints = [fingerprint(f"{ku_amb.api_key} {ku_amb.secret} Hu4Fi!Kc#93x"), fingerprint("Hu4Fi!Kc#93x")]
+        kept = [
+            m.get("text") or m.get("caption")
+            for m in posted
+            if (m["chat"]["id"], m["message_id"]) not in env.api.deleted
+        ]
+        assert kept == [], "a message holding a secret was not deleted"
+
         env.api.send_text("/forget")
         await env.wait_text("deleted every key")
         await env.app.update_persistence()
@@ -150,6 +204,8 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
             assert form not in calls, "a credential reached the Bot API"
             assert form not in logs, "a credential reached the logs"
             assert form.encode() not in files, "a credential reached the database files"
+    for value in fingerprints:
+        assert value not in calls and value not in logs and value.encode() not in files, "an ambiguous fingerprint"
 
 
 async def test_planted_credentials_never_reach_support_logs_or_database(
@@ -162,6 +218,20 @@ async def test_planted_credentials_never_reach_support_logs_or_database(
         planted = [account.api_key, account.secret]
         # the user pastes the secret again while the ticket is open: deleted, never relayed
         env.api.send_text(f"here it is again {account.secret}")
+        await env.wait_method("deleteMessage")
+        # ... glued to Russian, in a caption, after a command, in an edit of a relayed message: the same
+        fake = env.world.fakes["mexc"]
+        glued, captioned, commanded, edited = (fake.new_secret() for _ in range(4))
+        planted += [glued, captioned, commanded, edited]
+        env.api.send_text(f"вот мой ключ-{glued}!")
+        await env.wait_method("deleteMessage")
+        env.api.send_photo(caption=f"**{captioned}**")
+        await env.wait_method("deleteMessage")
+        env.api.send_text(f"/support {commanded}")
+        await env.wait_method("deleteMessage")
+        relayed = env.api.send_text("see my settings")
+        await message_in_group(env, "see my settings")
+        env.api.edit_text(relayed, f"see my settings {edited}")
         await env.wait_method("deleteMessage")
         env.api.send_text("it still fails")
         await message_in_group(env, "it still fails")

@@ -19,7 +19,7 @@ from bot.exchanges.probes import KeyChecker
 from bot.sandbox.world import SandboxWorld
 from storage.checks import CheckRepository
 from storage.db import Database
-from storage.moderation import RateLimitLedger
+from storage.moderation import AbuseLimiter, Limits, derive_limit_key
 from storage.vault import Vault
 
 KEY = bytes(range(32))
@@ -47,14 +47,14 @@ class Setup:
 async def _setup(tmp_path: Path, world: SandboxWorld, *, max_concurrent: int = 20, keep: int = 1800) -> Setup:
     clock = Clock()
     db = await Database.open(tmp_path / "bot.sqlite3")
-    history, ledger = CheckRepository(db, clock), RateLimitLedger(db, clock)
+    history = CheckRepository(db, clock)
+    limiter = AbuseLimiter(db, derive_limit_key(KEY), Limits(checks_per_user_per_hour=3), clock)
     vault = Vault(db, KEY, ttl_seconds=keep, clock=clock)
     service = CheckService(
         KeyChecker(ClientFactory(url_overrides=world.url_overrides)),
         history=history,
-        ledger=ledger,
+        limiter=limiter,
         vault=vault,
-        checks_per_hour=3,
         max_concurrent=max_concurrent,
         clock=clock,
     )
@@ -148,3 +148,49 @@ async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_pa
             assert s.service.running == 0 and s.service.queue_length == 0
         finally:
             await s.db.close()
+
+
+async def test_one_key_from_many_accounts_and_everyone_together_are_limited_too(tmp_path: Path) -> None:
+    async with SandboxWorld(["mexc"]) as world:
+        s = await _setup(tmp_path, world)
+        try:
+            limiter = s.service.limiter
+            assert isinstance(limiter, AbuseLimiter)
+            limiter.limits = Limits(checks_per_user_per_hour=3, checks_per_key_per_hour=2, checks_per_hour=4)
+            account = world.fakes["mexc"].add_account()
+            await s.service.run(USER, "mexc", _creds(account))
+            await s.service.run(USER + 1, "mexc", _creds(account))  # a second account, the same key
+            requests = len(world.fakes["mexc"].requests)
+            with pytest.raises(RateLimited) as by_key:
+                await s.service.run(USER + 2, "mexc", _creds(account))
+            assert by_key.value.limit == "key" and by_key.value.allowed == 2
+            assert len(world.fakes["mexc"].requests) == requests  # refused before any request
+            for n in range(2):
+                await s.service.run(USER + 3 + n, "mexc", _creds(world.fakes["mexc"].add_account()))
+            with pytest.raises(RateLimited) as ceiling:
+                await s.service.admit(USER + 9)  # before the key is known: the user's and everyone's limit
+            assert ceiling.value.limit == "global" and ceiling.value.minutes == 60
+            await s.service.run(USER, "mexc", _creds(account), count_towards_limit=False)  # staff: never limited
+        finally:
+            await s.db.close()
+
+
+async def test_a_check_running_when_the_user_says_forget_keeps_nothing(setup: Setup) -> None:
+    account = setup.world.fakes["mexc"].add_account()
+    account.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
+    running, go_on = asyncio.Event(), asyncio.Event()
+
+    async def hold(report: object, outcome: object) -> None:
+        running.set()
+        await go_on.wait()
+
+    check = asyncio.create_task(setup.service.run(USER, "mexc", _creds(account), on_progress=hold))
+    await asyncio.wait_for(running.wait(), 10)
+    setup.service.forgotten(USER)  # /forget while a (staff) re-check of the user's key runs
+    await setup.vault.wipe(USER)
+    go_on.set()
+    result = await asyncio.wait_for(check, 20)
+    assert not result.report.ok and not result.kept_for_recheck
+    assert await setup.vault.get(USER, "mexc") is None
+    again = await setup.service.run(USER, "mexc", _creds(account))  # a later check keeps it again
+    assert again.kept_for_recheck

@@ -192,3 +192,29 @@ def test_proxy_options_reach_the_transport_and_the_digest_is_off_unless_a_day_is
     assert "proxy.example" not in repr(s)
     schedule = s.stats_digest
     assert schedule is not None and schedule.hour == 9 and schedule.days == 7 and str(schedule.tz) == "Europe/Berlin"
+
+
+def test_limits_and_retention_have_defaults_and_one_line_each_when_wrong() -> None:
+    s = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert (s.checks_per_key_per_hour, s.checks_per_hour_global, s.relays_per_hour, s.retention_days) == (
+        10,
+        2000,
+        60,
+        90,
+    )
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "CHECKS_PER_KEY_PER_HOUR": "0",
+        "CHECKS_PER_HOUR_GLOBAL": "lots",
+        "RELAYS_PER_HOUR": "-1",
+        "RETENTION_DAYS": "0",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env, env_file=None)
+    assert sorted(p.split()[0] for p in caught.value.problems) == [
+        "CHECKS_PER_HOUR_GLOBAL",
+        "CHECKS_PER_KEY_PER_HOUR",
+        "RELAYS_PER_HOUR",
+        "RETENTION_DAYS",
+    ]
+    assert any("whole number of days between 1 and 3650" in p for p in caught.value.problems)

@@ -171,3 +171,59 @@ async def test_conversation_resumes_after_restart(tmp_path: Path) -> None:
             await app.update_persistence()
         assert await db.fetchval("SELECT COUNT(*) FROM conversations") == 0
     assert seen == ["start", "got_key"]
+
+
+# -- written ahead, and abandoned positions -----------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_state_written_ahead_is_not_overwritten_by_ptbs_older_one(tmp_path: Path) -> None:
+    async with await Database.open(tmp_path / "bot.sqlite3") as db:
+        persistence = SqliteConversationPersistence(db)
+        statements: list[str] = []
+        await db._conn.set_trace_callback(statements.append)
+        await persistence.update_conversation("flow", (1, 1), "key")  # PTB's write: at once
+        await persistence.save_now("flow", (1, 1), "secret")  # the handler, before it asks for the secret
+        await persistence.update_conversation("flow", (1, 1), "key")  # PTB's flush while that handler runs
+        assert await db.fetchval("SELECT state_json FROM conversations") == '"secret"'
+        persistence.settled("flow", (1, 1))  # the handler returned "secret"
+        await persistence.update_conversation("flow", (1, 1), "secret")  # PTB's flush of it: already there
+        await persistence.save_now("flow", (1, 1), None)  # the flow ends
+        persistence.settled("flow", (1, 1))
+        await persistence.update_conversation("flow", (1, 1), None)
+        await db._conn.set_trace_callback(None)
+        assert await db.fetchval("SELECT COUNT(*) FROM conversations") == 0
+        writes = [s for s in statements if s.startswith(("INSERT INTO conversations", "DELETE FROM conversations"))]
+        assert len(writes) == 3  # key, secret, the end: once each
+        # after the handler is done, a different state from PTB is written again (a handler that did not write
+        # ahead must not leave the table behind)
+        await persistence.update_conversation("flow", (1, 1), "exchange")
+        assert await db.fetchval("SELECT state_json FROM conversations") == '"exchange"'
+
+
+async def test_positions_older_than_their_max_age_are_not_restored_and_are_forgotten(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    clock = _Clock()
+    async with await Database.open(path) as db:
+        persistence = SqliteConversationPersistence(db, max_age={"flow": 900}, clock=clock)
+        await persistence.save_now("flow", (1, 1), "key")
+        await persistence.save_now("other", (1, 1), "step")
+        clock.now += 600
+        await persistence.save_now("flow", (2, 2), "secret")
+        clock.now += 301  # the first is 901 s old, the second 301 s
+        restarted = SqliteConversationPersistence(db, max_age={"flow": 900}, clock=clock)
+        assert await restarted.get_conversations("flow") == {(2, 2): "secret"}
+        assert await restarted.get_conversations("other") == {(1, 1): "step"}  # no max age: kept
+        clock.now += 600
+        assert await restarted.forget_stale("flow", 900) == 1
+        assert await restarted.get_conversations("flow") == {}
+        # forgotten means forgotten: PTB's repeat of the old state is written again, not skipped
+        await restarted.update_conversation("flow", (2, 2), "secret")
+        assert await db.fetchval("SELECT COUNT(*) FROM conversations WHERE name = 'flow'") == 1

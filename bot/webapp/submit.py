@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from bot.checks import CheckResult, CheckService, RateLimited
+from bot.checks import GLOBAL, CheckResult, CheckService, RateLimited
 from bot.diagnosis.model import CampaignType
 from bot.exchanges.credentials import Credentials
 from bot.webapp.initdata import WebAppInitData
@@ -79,7 +79,10 @@ class CheckSubmitter:
             await self.checks.admit(user_id)
         except RateLimited as limited:
             log.info("webapp: user %s is over the hourly check limit", user_id)
-            title = text("hourly_limit", language, limit=self.checks.checks_per_hour, minutes=limited.minutes)
+            if limited.limit == GLOBAL:
+                title = text("busy_limit", language, minutes=limited.minutes)
+            else:
+                title = text("hourly_limit", language, limit=limited.allowed, minutes=limited.minutes)
             return SubmissionResult(False, title, checked=False)
         # the key arrived here: whatever the user had started to type in the chat is dropped
         await self.drafts.wipe(user_id)

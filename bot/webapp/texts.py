@@ -51,6 +51,9 @@ _EN: Mapping[str, str] = {
         "The key was not checked: you have checked {limit} keys in the last hour, the most this bot allows, so "
         "that stolen keys can't be tested here. Try again in {minutes} min."
     ),
+    "busy_limit": (
+        "The key was not checked: the bot is checking as many keys this hour as it can. Try again in {minutes} min."
+    ),
     "banned": "The key was not checked: this bot can't help you at the moment. You can reach HuFi at {contact}.",
     "perm_VIEW_ACCOUNT_BALANCE": "Account balance",
     "perm_VIEW_DEPOSIT_ADDRESS": "ETH deposit address",

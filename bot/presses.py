@@ -1,0 +1,74 @@
+"""One press is one action: a button pressed again while the action it started still runs is ignored.
+
+A Telegram client sends a callback query for every tap, so a double tap, or a tap repeated because the first
+seemed to do nothing (the bot was busy with a check), reaches the bot as two presses. The bot handles the
+updates of one chat in order (`bot.app.PerChatUpdateProcessor`), so the second press is handled only after the
+first action has finished: asking "is it running?" at that point would let it through. What tells a repeat is
+when the press *arrived*: the update processor notes each update's arrival (`arrived`), and a press of the same
+action (the caller's key: the user and the button's data) that arrived before the previous run of that action
+finished is a repeat. A press that arrives after it finished is a new action.
+
+Transport-free and in memory (a restart forgets it, which is right: nothing runs after a restart). Times are
+monotonic; both tables are bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+
+#: How many arrivals and finished actions are remembered (a repeat arrives within seconds of the first press).
+REMEMBERED = 4096
+
+
+class Presses:
+    """Arrivals of updates, and the button actions running or finished, to tell a repeated press."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, keep: int = REMEMBERED) -> None:
+        self._clock = clock
+        self._keep = keep
+        self._arrivals: OrderedDict[int, float] = OrderedDict()
+        self._running: set[Hashable] = set()
+        self._finished: OrderedDict[Hashable, float] = OrderedDict()
+
+    def arrived(self, update_id: int) -> None:
+        """Note that update `update_id` came in now (before it waits for its turn in its chat)."""
+        self._arrivals[update_id] = self._clock()
+        while len(self._arrivals) > self._keep:
+            self._arrivals.popitem(last=False)
+
+    def arrival(self, update_id: int) -> float | None:
+        """When update `update_id` came in, if it was noted."""
+        return self._arrivals.get(update_id)
+
+    def is_repeat(self, key: Hashable, update_id: int) -> bool:
+        """Whether a press of `key` (update `update_id`) came while the same action ran."""
+        if key in self._running:
+            return True
+        finished = self._finished.get(key)
+        arrived = self._arrivals.get(update_id, self._clock())
+        return finished is not None and arrived < finished
+
+    @contextmanager
+    def action(self, key: Hashable, update_id: int) -> Iterator[bool]:
+        """Run the action of one press: yields False for a repeat (do nothing), True otherwise; the action's
+        end is noted when the block ends, however it ends."""
+        if self.is_repeat(key, update_id):
+            yield False
+            return
+        self._running.add(key)
+        try:
+            yield True
+        finally:
+            self._running.discard(key)
+            self._finished[key] = self._clock()
+            self._finished.move_to_end(key)
+            while len(self._finished) > self._keep:
+                self._finished.popitem(last=False)
+
+    @property
+    def running(self) -> int:
+        """How many actions run now."""
+        return len(self._running)

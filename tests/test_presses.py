@@ -1,0 +1,52 @@
+"""One press is one action (bot/presses.py): a repeat is a press of the same action that arrived before the
+previous run finished; a later press is a new action."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.presses import Presses
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_press_that_arrived_while_the_action_ran_is_a_repeat() -> None:
+    clock = Clock()
+    presses = Presses(clock)
+    presses.arrived(1)
+    clock.now += 0.1
+    presses.arrived(2)  # the double tap, waiting behind the first in its chat
+    with presses.action(("user", "again:5"), 1) as first:
+        assert first
+        clock.now += 3  # the check runs
+        assert presses.running == 1
+    with presses.action(("user", "again:5"), 2) as second:
+        assert not second  # it arrived before the first finished
+    clock.now += 10
+    presses.arrived(3)
+    with presses.action(("user", "again:5"), 3) as later:
+        assert later  # pressed after it finished: a new action
+    presses.arrived(4)
+    with presses.action(("user", "again:6"), 4) as other:
+        assert other  # another button is another action
+
+
+def test_the_end_is_noted_however_the_action_ends_and_unknown_arrivals_count_as_now() -> None:
+    clock = Clock()
+    presses = Presses(clock, keep=2)
+    presses.arrived(1)
+    with pytest.raises(RuntimeError), presses.action("key", 1):
+        raise RuntimeError("the handler failed")
+    assert presses.running == 0
+    clock.now += 1
+    with presses.action("key", 99) as first:  # never noted (no update processor): arrived now
+        assert first
+    for update_id in range(10, 20):
+        presses.arrived(update_id)
+    assert presses.arrival(10) is None and presses.arrival(19) == clock.now  # bounded

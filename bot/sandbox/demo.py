@@ -375,6 +375,7 @@ async def run_demo(script: str | None = None) -> int:
                     hufi_recording_oracle_url=hufi.base_url,
                     hufi_campaign_launcher_url=hufi.base_url,
                 )
+                api.allow_http_web_app = True  # the demo's Mini App page is on http://127.0.0.1 (emulator, item 12)
                 demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
                 api.on_action = demo.on_action
                 updates = Polling(timeout=1.0, allowed_updates=None)

@@ -627,6 +627,7 @@ async def test_result_from_report_summarises_real_checks() -> None:
         good = result_from_report(await checker.check("mexc", creds("ok")))
         partial = result_from_report(await checker.check("mexc", creds("permission_missing")))
         malformed = result_from_report(await checker.check("mexc", Credentials("mx0short", "x" * 32)))
+        no_address = result_from_report(await checker.check("mexc", creds("no_deposit_address")))
     assert good.ok and good.title == "The key passes every check HuFi makes."
     assert good.details == (
         "✓ Account balance: readable",
@@ -637,6 +638,9 @@ async def test_result_from_report_summarises_real_checks() -> None:
     assert partial.title == cause_title(Cause.PERMISSION_MISSING, exchange_id="mexc")
     assert any(line.startswith("✗ Spot trade history:") for line in partial.details)
     assert "Enough for: Holding, Threshold" in partial.details
+    # the exchange's own words and code, as in the chat; never one of our internal labels
+    assert "MEXC answered: No permission to access the endpoint. (700007)" in partial.details
+    assert not no_address.ok and not any("ccxt_" in line for line in no_address.details)
     assert not malformed.ok and malformed.details
     assert malformed.title == cause_title(Cause.MALFORMED_CREDENTIALS, exchange_id="mexc")
 

@@ -81,16 +81,13 @@ PLACEHOLDERS: dict[str, str] = {
     "days": "a number of days",
     "arg": "a value from the exchange's reply (a number, a permission name)",
     "campaigns": "campaign type names, comma-separated",
-    "what_": "",
     "url": "a web address",
     "question": "a question from advice.questions.*",
     "items": "several “title (code)” entries",
     "id": "a number",
     "username": "“ @username”, or nothing",
-    "description": "",
     "time": "a date and time",
     "version": "the bot's version",
-    "detail": "",
     "cause": "a cause's internal name (permission_missing…): keep it as it is",
     "campaign": "a campaign type's name",
     "permission": "a permission's name",
@@ -120,14 +117,12 @@ PLACEHOLDERS: dict[str, str] = {
     "d": "a number of days",
     "low": "a number",
     "high": "a number",
-    "error_": "",
     "path": "a file path",
     "width": "a number",
     "height": "a number",
     "size": "a number",
     "tickets": "a number",
     "titles": "cause titles, comma-separated",
-    "fingerprint_": "",
 }
 
 
@@ -268,7 +263,8 @@ def label_entries() -> dict[str, list[str]]:
     return found
 
 
-LABELS_HEADER = """# {language}: each exchange's own words on its screens in this language, for the labels the advice quotes.
+LABELS_HEADER = """# {language}: each exchange's own words on its screens in this language, for the labels the advice
+# quotes.
 # label = the words as the exchange's {language} screen or help page shows them; source = that page (https://...).
 # An empty label: not found, and the advice shows the English label in quotes. `make i18n-update` adds new labels.
 # See bot/i18n/TRANSLATING.md, "Exchange labels".

@@ -154,7 +154,7 @@ class Demo:
         api: TelegramEmulator,
         world: SandboxWorld,
         keys: list[DemoKey],
-        out: Any = sys.stdout,
+        out: Any = None,
         *,
         support_chat: int | None = None,
         staff: Any = None,
@@ -164,7 +164,7 @@ class Demo:
         self.staff = staff
         self.world = world
         self.keys = keys
-        self.out = out
+        self.out = out if out is not None else sys.stdout  # looked up now: a test may have replaced it
         self.keyboards = Keyboards()
         self.user = api.default_user
         self.prompting = False  # the prompt is on screen, waiting for a line

@@ -2,8 +2,10 @@
 
 The `.po` files are read as they are in the repository (Babel's `read_po`), the first time a language is needed:
 there is no compiled `.mo` to build or forget to rebuild, so a fresh clone, `make test`, `make demo` and the
-installed package (the catalogs are package data) all read the same files. Reading one catalog takes a few
-milliseconds (benchmarks/README.md); English needs none (the English texts are the source, in the code).
+installed package (the catalogs are package data) all read the same files. Reading one full catalog (about 700
+entries) took 35 ms on the 2-core development machine, importing Babel's reader 42 ms: about 0.2 s once, when the
+bot starts (`preload`, so a broken catalog stops the start instead of a user's first message); English needs none
+(the English texts are the source, in the code).
 
 An entry counts when it is translated: an empty `msgstr`, a fuzzy entry (its English changed since it was
 translated) or a plural with an empty form is left out, and the English text is used instead. Babel is imported

@@ -487,8 +487,10 @@ async def cmd_tickets(request: StaffRequest) -> None:
         topic = await request.support.topics.get(ticket.user_id)
         link = ""
         if topic is not None and topic.state is not TopicState.DELETED and str(topic.chat_id).startswith("-100"):
-            link = f' · <a href="https://t.me/c/{str(topic.chat_id)[4:]}/{topic.thread_id}">topic</a>'
+            url = f"https://t.me/c/{str(topic.chat_id)[4:]}/{topic.thread_id}"
+            link = f' · <a href="{url}">{t(request.language, "staff_ticket_topic")}</a>'
         line = t(
+            request.language,
             "staff_ticket_line",
             ticket=ticket.id,
             name=esc(display_name(summary.user, ticket.user_id)[:40]),

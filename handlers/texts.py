@@ -299,6 +299,7 @@ EN: dict[str, str | Plural] = {
     "staff_tickets_header": "<b>Open tickets: {count}</b> (oldest first)",
     "staff_ticket_line": "#{ticket} · {name} · <code>{user}</code> · opened {opened} · {cause}{link}",
     "staff_ticket_no_check": "no check",
+    "staff_ticket_topic": "topic",
     "staff_anonymous": (
         "I can't tell who you are when you post as the group, and only listed staff may act here. To answer users "
         "or use staff commands, post as yourself: switch off “Remain anonymous” in your administrator rights "

@@ -57,7 +57,8 @@ class Words:
 
     key: str
     values: Mapping[str, str | int] = field(default_factory=dict)
-    language: str | None = None
+    #: how it is said, not what: two `Words` with the same key and values are equal whatever their language
+    language: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "values": dict(self.values)}

@@ -29,19 +29,21 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import checks
+from bot.advice import connect_hint, exchange_words
 from bot.checks import CheckResult, RateLimited
 from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
+from bot.i18n import format_number
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.verdict import verdict_view
 from handlers import callbacks
 from handlers.common import LiveMessage, button, delete_secret_message, safe_edit, safe_send
 from handlers.hufi_paste import HUFI_PASTE, focus_for
-from handlers.policy import not_banned
+from handlers.policy import ensure_language, language_of, not_banned
 from handlers.render import (
     ask_key_message,
     campaign_keyboard,
@@ -75,8 +77,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services_of(context).users.upsert(user.id, user.first_name, user.username, user.language_code)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
-    await update.effective_chat.send_message(t("welcome", name=esc(user.first_name)), reply_markup=keyboard)
+    lang = language_of(context)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn_check"), callback_data=callbacks.CHECK)]])
+    await update.effective_chat.send_message(t(lang, "welcome", name=esc(user.first_name)), reply_markup=keyboard)
 
 
 @not_banned
@@ -96,18 +99,20 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
+    lang = language_of(context)
     if not spec.needs_key:
         await _at(update, context, END)
-        await chat.send_message(t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))
+        hint = connect_hint(spec.id, lang)
+        await chat.send_message(t(lang, "dex_no_key", exchange=esc(spec.display_name), hint=esc(hint)))
         return END
-    if not await _admit(chat, services, user.id):
+    if not await _admit(chat, services, user.id, lang):
         await _at(update, context, END)
         return END
     await services.drafts.wipe(user.id)  # a draft of another exchange, if the flow was running
     await services.drafts.put(user.id, spec.id, Credentials("", ""), None)
     await _at(update, context, CAMPAIGN)
-    text = t("start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
-    await chat.send_message(text + "\n\n" + t("pick_campaign"), reply_markup=campaign_keyboard())
+    text = t(lang, "start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
+    await chat.send_message(text + "\n\n" + t(lang, "pick_campaign"), reply_markup=campaign_keyboard(lang))
     return CAMPAIGN
 
 
@@ -116,8 +121,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     minutes = services.settings.key_retention_minutes
     assert update.effective_chat is not None
-    text = t("help", minutes=minutes) if minutes else t("help_no_keep")
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
+    lang = language_of(context)
+    text = t(lang, "help", minutes=minutes) if minutes else t(lang, "help_no_keep")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn_check"), callback_data=callbacks.CHECK)]])
     await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
@@ -130,13 +136,14 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     services.checks.forgotten(user.id)  # a check running now (a staff re-check) keeps nothing either
     wiped = await services.vault.wipe(user.id) + await services.drafts.wipe(user.id)
     await _at(update, context, END)
-    await update.effective_chat.send_message(t("forgot") if wiped else t("forgot_nothing"))
+    lang = language_of(context)
+    await update.effective_chat.send_message(t(lang, "forgot") if wiped else t(lang, "forgot_nothing"))
     return END
 
 
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("nothing_to_cancel"))
+    await update.effective_chat.send_message(t(language_of(context), "nothing_to_cancel"))
 
 
 # -- the key flow --------------------------------------------------------------------------------------------------
@@ -164,23 +171,24 @@ def _settled(update: Update, application: Any) -> None:
         settled(FLOW_NAME, key)
 
 
-async def _tell_limited(chat: Any, limited: RateLimited) -> None:
+async def _tell_limited(chat: Any, limited: RateLimited, lang: str) -> None:
     """Tell the user which limit stopped the check and when they can check again."""
+    wait = t(lang, "wait_minutes", minutes=limited.minutes)
     if limited.limit == checks.GLOBAL:
-        text = t("rate_limited_global", minutes=limited.minutes)
+        text = t(lang, "rate_limited_global", minutes=limited.minutes)
     elif limited.limit == checks.KEY:
-        text = t("rate_limited_key", limit=limited.allowed, minutes=limited.minutes)
+        text = t(lang, "rate_limited_key", limit=limited.allowed, wait=wait)
     else:
-        text = t("rate_limited", limit=limited.allowed, minutes=limited.minutes)
+        text = t(lang, "rate_limited", limit=limited.allowed, wait=wait)
     await safe_send(chat.send_message, text)
 
 
-async def _admit(chat: Any, services: Services, user_id: int) -> bool:
+async def _admit(chat: Any, services: Services, user_id: int, lang: str) -> bool:
     """Whether the user may start a check now (their limit and the global ceiling); if not, tell them when."""
     try:
         await services.checks.admit(user_id)
     except RateLimited as limited:
-        await _tell_limited(chat, limited)
+        await _tell_limited(chat, limited, lang)
         return False
     return True
 
@@ -193,13 +201,15 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
-    if not await _admit(update.effective_chat, services, user.id):
+    lang = language_of(context)
+    if not await _admit(update.effective_chat, services, user.id, lang):
         await _at(update, context, END)
         return END
     await services.drafts.wipe(user.id)
     enabled = services.status_page.enabled_exchanges()
     await _at(update, context, EXCHANGE)
-    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
+    keyboard = exchange_keyboard(enabled, lang=lang)
+    await update.effective_chat.send_message(t(lang, "pick_exchange"), reply_markup=keyboard)
     return EXCHANGE
 
 
@@ -208,18 +218,20 @@ async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     spec = CATALOG.get(context.match.group(1))
+    lang = language_of(context)
     if spec is None:
         await _at(update, context, END)
-        await safe_edit(query.message, t("stale_button"))  # type: ignore[arg-type]
+        await safe_edit(query.message, t(lang, "stale_button"))  # type: ignore[arg-type]
         return END
     if not spec.needs_key:
         await _at(update, context, END)
-        await safe_edit(query.message, t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))  # type: ignore[arg-type]
+        text = t(lang, "dex_no_key", exchange=esc(spec.display_name), hint=esc(connect_hint(spec.id, lang)))
+        await safe_edit(query.message, text)  # type: ignore[arg-type]
         return END
     # /check wiped any older draft just before this step: nothing to replace
     await services_of(context).drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     await _at(update, context, CAMPAIGN)
-    await safe_edit(query.message, t("pick_campaign"), reply_markup=campaign_keyboard())  # type: ignore[arg-type]
+    await safe_edit(query.message, t(lang, "pick_campaign"), reply_markup=campaign_keyboard(lang))  # type: ignore[arg-type]
     return CAMPAIGN
 
 
@@ -228,18 +240,19 @@ async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     services = services_of(context)
+    lang = language_of(context)
     draft = await services.drafts.get(update.effective_user.id)
     if draft is None:
         await _at(update, context, END)
-        await safe_edit(query.message, t("draft_lost"))  # type: ignore[arg-type]
+        await safe_edit(query.message, t(lang, "draft_lost"))  # type: ignore[arg-type]
         return END
     value = context.match.group(1)
     campaign = value if value in CampaignType.__members__ else None
     await services.drafts.put(update.effective_user.id, draft.exchange_id, Credentials("", ""), campaign)
     name = CATALOG[draft.exchange_id].display_name
     await _at(update, context, KEY)
-    form = services.webapp.page_url(draft.exchange_id, campaign, update.effective_user.language_code)
-    text, markup = ask_key_message(name, form)
+    form = services.webapp.page_url(draft.exchange_id, campaign, lang)
+    text, markup = ask_key_message(name, form, lang=lang)
     await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
     return KEY
 
@@ -251,12 +264,13 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     services = services_of(context)
+    lang = language_of(context)
     spec = CATALOG.get(context.match.group(1))
     if spec is None or not spec.needs_key:
         await _at(update, context, END)
-        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        await safe_send(query.message.chat.send_message, t(lang, "stale_button"))  # type: ignore[union-attr]
         return END
-    if not await _admit(update.effective_chat, services, update.effective_user.id):
+    if not await _admit(update.effective_chat, services, update.effective_user.id, lang):
         await _at(update, context, END)
         return END
     await services.vault.wipe(update.effective_user.id, spec.id)
@@ -264,8 +278,8 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     assert update.effective_chat is not None
     await _at(update, context, KEY)
-    form = services.webapp.page_url(spec.id, None, update.effective_user.language_code)
-    text, markup = ask_key_message(spec.display_name, form)
+    form = services.webapp.page_url(spec.id, None, lang)
+    text, markup = ask_key_message(spec.display_name, form, lang=lang)
     await update.effective_chat.send_message(text, reply_markup=markup)
     return KEY
 
@@ -280,20 +294,22 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     await delete_secret_message(message, context, "what_key")
     services = services_of(context)
     draft = await services.drafts.get(update.effective_user.id)
+    lang = language_of(context)
     if draft is None:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(lang, "draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
     creds, split = Credentials.from_paste(text, FORMATS.get(spec.id))
     if split.ambiguous:
         await _at(update, context, KEY)
-        await message.chat.send_message(t("ask_separately"))
+        await message.chat.send_message(t(lang, "ask_separately"))
         return KEY
     if not split.is_pair:
         await services.drafts.put(update.effective_user.id, spec.id, creds, draft.campaign_type)
         await _at(update, context, SECRET)
-        await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)), protect_content=True)
+        text = t(lang, "ask_secret", fingerprint=esc(creds.fingerprint))
+        await message.chat.send_message(text, protect_content=True)
         return SECRET
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
 
@@ -306,7 +322,7 @@ async def got_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.api_key:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(language_of(context), "draft_lost"))
         return END
     creds = Credentials(draft.credentials.api_key, single_value(text))
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
@@ -321,8 +337,9 @@ async def _after_secret(
         extra = spec.extra_credentials[0]
         await services_of(context).drafts.put(update.effective_user.id, exchange_id, creds, campaign)
         await _at(update, context, EXTRA)
+        label = exchange_words(extra.label, spec.id, language_of(context))
         await update.effective_chat.send_message(
-            t("ask_extra", exchange=esc(spec.display_name), label=esc(extra.label))
+            t(language_of(context), "ask_extra", exchange=esc(spec.display_name), label=esc(label))
         )
         return EXTRA
     await _finish(update, context, exchange_id, campaign, creds)
@@ -337,7 +354,7 @@ async def got_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.secret:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(language_of(context), "draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
     value = single_value(text)
@@ -358,7 +375,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     assert update.effective_user is not None and update.effective_chat is not None
     await services_of(context).drafts.wipe(update.effective_user.id)
     await _at(update, context, END)
-    await update.effective_chat.send_message(t("cancelled"))
+    await update.effective_chat.send_message(t(language_of(context), "cancelled"))
     return END
 
 
@@ -371,7 +388,8 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services_of(context).drafts.wipe(user.id)
     await _at(update, context, END)
     _settled(update, context.application)  # PTB ends the conversation right after this handler
-    await safe_send(chat.send_message, t("flow_timed_out"))
+    lang = await ensure_language(update, context)  # a timeout job: no language step ran for its context
+    await safe_send(chat.send_message, t(lang, "flow_timed_out"))
 
 
 async def _finish(update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials) -> None:
@@ -379,32 +397,49 @@ async def _finish(update: Update, context: Any, exchange_id: str, campaign: str 
     assert update.effective_user is not None and update.effective_chat is not None
     await services.drafts.wipe(update.effective_user.id)
     await _at(update, context, END)
-    await run_check(update.effective_chat, context, update.effective_user.id, exchange_id, creds, campaign)
+    await run_check(
+        update.effective_chat,
+        context,
+        update.effective_user.id,
+        exchange_id,
+        creds,
+        campaign,
+        lang=language_of(context),
+    )
 
 
 # -- running a check and showing the verdict -----------------------------------------------------------------------
 async def run_check(
-    chat: Any, context: Any, user_id: int, exchange_id: str, creds: Credentials, campaign: str | None
+    chat: Any,
+    context: Any,
+    user_id: int,
+    exchange_id: str,
+    creds: Credentials,
+    campaign: str | None,
+    *,
+    lang: str,
 ) -> CheckResult | None:
-    """Run the check with a live progress message, then send the verdict with its first step (None: not run)."""
+    """Run the check with a live progress message, then send the verdict with its first step (None: not run), in
+    the user's language `lang`."""
     services = services_of(context)
     spec = get_spec(exchange_id)
     try:
         await services.checks.admit_key(user_id, creds)  # counted: the user's, the key's and the global limit
     except RateLimited as limited:
-        await _tell_limited(chat, limited)
+        await _tell_limited(chat, limited, lang)
         return None
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
-    first_text = progress_text(placeholder, spec.display_name)
+    first_text = progress_text(placeholder, spec.display_name, lang=lang)
     # the probes start while the progress message is on its way: one Bot API round trip less before the verdict
     live = LiveMessage.sending(safe_send(chat.send_message, first_text, protect_content=True), first_text)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
-        live.show(progress_text(report, spec.display_name))  # edited as probes finish, never waited for
+        live.show(progress_text(report, spec.display_name, lang=lang))  # edited as probes finish, never waited for
 
     async def on_queued(position: int) -> None:
-        live.show(progress_text(placeholder, spec.display_name, t("queued", position=position)))
+        queued = t(lang, "queued", position=format_number(position, lang))
+        live.show(progress_text(placeholder, spec.display_name, queued, lang=lang))
 
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
     result = await services.checks.run(
@@ -421,8 +456,10 @@ async def run_check(
     # the last progress edit and the verdict go out together: the verdict never waits behind an edit
     focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
     await asyncio.gather(
-        live.settle(progress_text(report, spec.display_name)),
-        send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus),
+        live.settle(progress_text(report, spec.display_name, lang=lang)),
+        send_verdict(
+            chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus, lang=lang
+        ),
     )
     return result
 
@@ -435,12 +472,13 @@ async def send_verdict(
     *,
     kept: bool,
     focus: Sequence[Permission] = (),
+    lang: str,
 ) -> None:
     minutes = services.settings.key_retention_minutes if kept else 0
-    down_note = await services.status_page.down_note(report)
-    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, focus=focus)
-    text = verdict_text(view, kept_minutes=minutes, down_note=down_note)
-    keyboard = result_keyboard(check_id, view)
+    down_note = await services.status_page.down_note(report, lang)
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, focus=focus, language=lang)
+    text = verdict_text(view, kept_minutes=minutes, down_note=down_note, lang=lang)
+    keyboard = result_keyboard(check_id, view, lang=lang)
     markup = InlineKeyboardMarkup(question_keyboard(view, check_id) + list(keyboard.inline_keyboard))
     await safe_send(chat.send_message, text, reply_markup=markup, protect_content=True)
 
@@ -474,13 +512,15 @@ async def _show(update: Update, context: Any, check_id: int, *, step: int = 0, c
     query = update.callback_query
     assert query is not None
     report = await _own_check(update, context, check_id)
+    lang = language_of(context)
     if report is None:
-        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        await safe_send(query.message.chat.send_message, t(lang, "stale_button"))  # type: ignore[union-attr]
         return
     services = services_of(context)
-    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, chosen=chosen)
-    text = verdict_text(view, step=step)
-    await safe_edit(query.message, text, reply_markup=result_keyboard(check_id, view, step=step))  # type: ignore[arg-type]
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, chosen=chosen, language=lang)
+    text = verdict_text(view, step=step, lang=lang)
+    markup = result_keyboard(check_id, view, step=step, lang=lang)
+    await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 @button
@@ -492,19 +532,20 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     services = services_of(context)
     report = await _own_check(update, context, int(context.match.group(1)))
     chat = query.message.chat  # type: ignore[union-attr]
+    lang = language_of(context)
     if report is None:
-        await safe_send(chat.send_message, t("stale_button"))
+        await safe_send(chat.send_message, t(lang, "stale_button"))
         return
     stored = await services.vault.get(update.effective_user.id, report.exchange_id)
     if stored is None:
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("btn_another"), callback_data=callbacks.another_key(report.exchange_id))]]
+            [[InlineKeyboardButton(t(lang, "btn_another"), callback_data=callbacks.another_key(report.exchange_id))]]
         )
         minutes = services.settings.key_retention_minutes
-        await safe_send(chat.send_message, t("no_stored_key", minutes=minutes), reply_markup=keyboard)
+        await safe_send(chat.send_message, t(lang, "no_stored_key", minutes=minutes), reply_markup=keyboard)
         return
     await run_check(
-        chat, context, update.effective_user.id, stored.exchange_id, stored.credentials, stored.campaign_type
+        chat, context, update.effective_user.id, stored.exchange_id, stored.credentials, stored.campaign_type, lang=lang
     )
 
 

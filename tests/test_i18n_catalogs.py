@@ -282,7 +282,7 @@ def test_every_text_is_looked_up_in_the_catalog(language: str, tmp_path: Path) -
     from bot.advice.texts import context, lookup
     from bot.i18n.extract import tables
 
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, replace_all=True):  # finished catalogs too: their real texts hide nothing
         for table in tables():
             for key, text in _texts_of(table, language):
                 assert text.startswith(marker(language)), (table.context(key), text)

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from bot.diagnosis.model import CampaignType, Permission
 from bot.exchanges.catalog import CATALOG, ExchangeKind, ExchangeSpec
 from bot.exchanges.report import KeyCheckReport
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, native_name
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, join_items, native_name
 from bot.verdict import VerdictView, campaign_name
 from handlers import callbacks
 from handlers.texts import t
@@ -144,7 +144,7 @@ def verdict_text(
     if view.ok:
         lines = [t(lang, "verdict_ok", exchange=name, fingerprint=esc(view.fingerprint))]
         lines += focus_lines(view, lang)
-        lines.append(t(lang, "qualifies", types=esc(", ".join(qualified))))
+        lines.append(t(lang, "qualifies", types=esc(join_items(qualified, lang))))
         if view.hufi_next:
             lines.append(t(lang, "hufi_next_ok", text=esc(view.hufi_next)))
         lines.append(t(lang, "forgot_after_ok"))
@@ -158,10 +158,15 @@ def verdict_text(
         missing_names = [t(lang, "perm_" + p.value) for p in view.missing]
         if granted_names and missing_names:
             lines.append(
-                t(lang, "verdict_partial", granted=esc(", ".join(granted_names)), missing=esc(", ".join(missing_names)))
+                t(
+                    lang,
+                    "verdict_partial",
+                    granted=esc(join_items(granted_names, lang)),
+                    missing=esc(join_items(missing_names, lang)),
+                )
             )
         if qualified:
-            lines.append(t(lang, "qualifies", types=esc(", ".join(qualified))))
+            lines.append(t(lang, "qualifies", types=esc(join_items(qualified, lang))))
     said = said_line(view, lang)
     if said:
         lines.append(said)
@@ -200,7 +205,7 @@ def focus_lines(view: VerdictView, lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """When a pasted HuFi error named permissions: those first, each with what this check found."""
     if not view.focus:
         return []
-    names = ", ".join(t(lang, "perm_" + p.value) for p in view.focus)
+    names = join_items((t(lang, "perm_" + p.value) for p in view.focus), lang)
     lines = [t(lang, "focus_header", perms=esc(names))]
     for perm in view.focus:
         state = "granted" if perm in view.granted else "failed" if perm in view.missing else "not_checked"

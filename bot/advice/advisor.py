@@ -22,7 +22,7 @@ from bot.advice.model import Answer, Question, Step
 from bot.advice.texts import DEFAULT_LANGUAGE, lookup, plural_text
 from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CATALOG
-from bot.i18n import pgettext
+from bot.i18n import join_items, pgettext
 from bot.security import redact
 
 #: HuFi's troubleshooting order (docs "can't connect exchange API key"): general issues first, then permissions,
@@ -125,7 +125,7 @@ def _permission_list(names: dict[Permission, str], language: str, wanted: Sequen
     joiner = phrases["list_and"]
     items = []
     for name, whats in groups.items():
-        what = whats[0] if len(whats) == 1 else ", ".join(whats[:-1]) + joiner + whats[-1]
+        what = whats[0] if len(whats) == 1 else join_items(whats[:-1], language) + joiner + whats[-1]
         items.append(_fmt(phrases["perm_item"], {"name": name, "what": what}))
     return phrases["perm_join"].join(items)
 
@@ -227,7 +227,7 @@ def _campaign_step(language: str, granted: Iterable[Permission]) -> Step:
         text = phrases["campaigns_all"]
     elif types:
         names = [lookup(language, "campaign_names", ct.value) or ct.value for ct in types]
-        text = _fmt(phrases["campaigns_some"], {"campaigns": ", ".join(names)})
+        text = _fmt(phrases["campaigns_some"], {"campaigns": join_items(names, language)})
     else:
         text = phrases["campaigns_none"]
     return Step(phrases["campaigns_title"], text)

@@ -22,6 +22,7 @@ from bot.advice.texts import DEFAULT_LANGUAGE, lookup
 from bot.diagnosis.model import Permission
 from bot.diagnosis.parse import split_reply
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
+from bot.i18n import join_items
 from bot.secret_scan import mask_credential_tokens
 from bot.security import MASK, redact
 
@@ -149,7 +150,7 @@ def label_note(label: str | None, exchange_id: str, exchange_name: str, language
             for part in arg.split(",")
             if part.strip()
         ]
-        arg = lookup(language, "phrases", "list_and").join(parts) if len(parts) == 2 else ", ".join(parts)
+        arg = lookup(language, "phrases", "list_and").join(parts) if len(parts) == 2 else join_items(parts, language)
     return text.format(exchange=exchange_name, arg=_clean(arg, 60))
 
 

@@ -27,7 +27,7 @@ given as each exchange's localised screen shows them (`bot.i18n.labels`, with th
 Transport-free: nothing here imports `telegram`.
 """
 
-from bot.i18n.catalogs import format_number, npgettext, pgettext
+from bot.i18n.catalogs import format_number, join_items, npgettext, pgettext
 from bot.i18n.languages import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -50,6 +50,7 @@ __all__ = [
     "format_number",
     "from_locale",
     "from_telegram",
+    "join_items",
     "native_name",
     "normalise",
     "npgettext",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gettext
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,3 +144,12 @@ def format_number(value: int | float, language: str) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def join_items(items: Iterable[str], language: str) -> str:
+    """A plain list ("A, B, C") with the separator CLDR gives `language` (Chinese: "A、B、C"), no "and"."""
+    from babel import Locale
+
+    code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    middle = Locale.parse(code).list_patterns["standard"]["middle"]  # e.g. "{0}, {1}" or "{0}、{1}"
+    return middle.format("", "").join(items)

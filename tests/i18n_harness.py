@@ -1,9 +1,10 @@
-"""Catalogs for tests: a copy of the real ones with every untranslated entry filled by a pseudo-translation.
+"""Catalogs for tests: a copy of the real ones with every entry replaced by a pseudo-translation.
 
-`pseudo_locales(tmp_path)` copies `bot/i18n/locales` and gives every empty `msgstr` of every language the English
-text behind a marker (`⟦ru⟧ ...`, placeholders and HTML kept), and `use_locales` points the running bot at the
-copy. A text that reaches a user without the marker did not go through the catalog: the end-to-end tests look for
-it. Real translations are kept as they are.
+`pseudo_locales(tmp_path)` copies `bot/i18n/locales` and gives every `msgstr` of every language the English text
+behind a marker (`⟦ru⟧ ...`, placeholders and HTML kept), and `use_locales` points the running bot at the copy. A
+text that reaches a user without the marker did not go through the catalog: the end-to-end tests look for it. Real
+translations are replaced too, so the marker works the same for a finished language (the real texts of a finished
+language are checked without this harness: `catalogs_for` in tests/test_i18n_bot.py).
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ def pseudo(language: str, english: str) -> str:
     return f"{marker(language)} {english}"
 
 
-def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES, *, replace_all: bool = False) -> Path:
-    """A copy of the catalogs in `target`, every empty entry of `languages` filled with its pseudo-translation
-    (`replace_all`: every entry, translated or not, so a finished catalog can show which texts go through it)."""
+def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) -> Path:
+    """A copy of the catalogs in `target`, every entry of `languages` given its pseudo-translation."""
     shutil.copytree(LOCALES, target, dirs_exist_ok=True)
     for language in languages:
         if language == DEFAULT_LANGUAGE:
@@ -41,14 +41,12 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES, 
             if not message.id:
                 continue
             if isinstance(message.id, tuple | list):
-                forms = list(message.string or ())
-                if replace_all or not all(forms) or len(forms) != catalog.num_plurals:
-                    one, other = message.id
-                    message.string = tuple(
-                        pseudo(language, one if i == 0 and catalog.num_plurals > 1 else other)
-                        for i in range(catalog.num_plurals)
-                    )
-            elif replace_all or not message.string or message.fuzzy:
+                one, other = message.id
+                message.string = tuple(
+                    pseudo(language, one if i == 0 and catalog.num_plurals > 1 else other)
+                    for i in range(catalog.num_plurals)
+                )
+            else:
                 message.string = pseudo(language, str(message.id))
             message.flags.discard("fuzzy")
         out = io.BytesIO()
@@ -58,11 +56,9 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES, 
 
 
 @contextmanager
-def pseudo_locales(
-    tmp_path: Path, languages: tuple[str, ...] = LANGUAGES, *, replace_all: bool = False
-) -> Iterator[Path]:
+def pseudo_locales(tmp_path: Path, languages: tuple[str, ...] = LANGUAGES) -> Iterator[Path]:
     """The bot reads the pseudo catalogs while the block runs."""
-    target = write_pseudo_catalogs(tmp_path / "locales", languages, replace_all=replace_all)
+    target = write_pseudo_catalogs(tmp_path / "locales", languages)
     use_locales(target)
     try:
         yield target

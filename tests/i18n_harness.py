@@ -28,8 +28,9 @@ def pseudo(language: str, english: str) -> str:
     return f"{marker(language)} {english}"
 
 
-def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) -> Path:
-    """A copy of the catalogs in `target`, every empty entry of `languages` filled with its pseudo-translation."""
+def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES, *, every_entry: bool = False) -> Path:
+    """A copy of the catalogs in `target`, every empty entry of `languages` filled with its pseudo-translation
+    (`every_entry`: the translated ones too, so that a finished catalog still shows which texts it served)."""
     shutil.copytree(LOCALES, target, dirs_exist_ok=True)
     for language in languages:
         if language == DEFAULT_LANGUAGE:
@@ -41,13 +42,13 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) 
                 continue
             if isinstance(message.id, tuple | list):
                 forms = list(message.string or ())
-                if not all(forms) or len(forms) != catalog.num_plurals:
+                if every_entry or not all(forms) or len(forms) != catalog.num_plurals:
                     one, other = message.id
                     message.string = tuple(
                         pseudo(language, one if i == 0 and catalog.num_plurals > 1 else other)
                         for i in range(catalog.num_plurals)
                     )
-            elif not message.string or message.fuzzy:
+            elif every_entry or not message.string or message.fuzzy:
                 message.string = pseudo(language, str(message.id))
             message.flags.discard("fuzzy")
         out = io.BytesIO()
@@ -57,9 +58,11 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) 
 
 
 @contextmanager
-def pseudo_locales(tmp_path: Path, languages: tuple[str, ...] = LANGUAGES) -> Iterator[Path]:
+def pseudo_locales(
+    tmp_path: Path, languages: tuple[str, ...] = LANGUAGES, *, every_entry: bool = False
+) -> Iterator[Path]:
     """The bot reads the pseudo catalogs while the block runs."""
-    target = write_pseudo_catalogs(tmp_path / "locales", languages)
+    target = write_pseudo_catalogs(tmp_path / "locales", languages, every_entry=every_entry)
     use_locales(target)
     try:
         yield target

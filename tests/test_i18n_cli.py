@@ -51,7 +51,7 @@ def test_check_of_a_dex_answers_in_the_language(tmp_path: Path, capsys: pytest.C
 async def test_the_demo_speaks_the_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "script.txt"
     script.write_text("/start\n/quit\n")
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, every_entry=True):
         assert await run_demo(script=str(script), language="vi") == 0
     out = capsys.readouterr().out
     assert f"BOT: {marker('vi')} 👋" in out

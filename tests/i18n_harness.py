@@ -3,7 +3,8 @@
 `pseudo_locales(tmp_path)` copies `bot/i18n/locales` and gives every empty `msgstr` of every language the English
 text behind a marker (`⟦ru⟧ ...`, placeholders and HTML kept), and `use_locales` points the running bot at the
 copy. A text that reaches a user without the marker did not go through the catalog: the end-to-end tests look for
-it. Real translations are kept as they are.
+it. Real translations are kept as they are, unless `every=True`: then every entry gets its pseudo-translation, so a
+test that looks for the marker keeps working once a language's catalog is complete.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def pseudo(language: str, english: str) -> str:
     return f"{marker(language)} {english}"
 
 
-def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) -> Path:
-    """A copy of the catalogs in `target`, every empty entry of `languages` filled with its pseudo-translation."""
+def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES, *, every: bool = False) -> Path:
+    """A copy of the catalogs in `target`, every empty entry of `languages` (`every`: every entry) filled with its
+    pseudo-translation."""
     shutil.copytree(LOCALES, target, dirs_exist_ok=True)
     for language in languages:
         if language == DEFAULT_LANGUAGE:
@@ -41,13 +43,13 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) 
                 continue
             if isinstance(message.id, tuple | list):
                 forms = list(message.string or ())
-                if not all(forms) or len(forms) != catalog.num_plurals:
+                if every or not all(forms) or len(forms) != catalog.num_plurals:
                     one, other = message.id
                     message.string = tuple(
                         pseudo(language, one if i == 0 and catalog.num_plurals > 1 else other)
                         for i in range(catalog.num_plurals)
                     )
-            elif not message.string or message.fuzzy:
+            elif every or not message.string or message.fuzzy:
                 message.string = pseudo(language, str(message.id))
             message.flags.discard("fuzzy")
         out = io.BytesIO()
@@ -57,9 +59,9 @@ def write_pseudo_catalogs(target: Path, languages: tuple[str, ...] = LANGUAGES) 
 
 
 @contextmanager
-def pseudo_locales(tmp_path: Path, languages: tuple[str, ...] = LANGUAGES) -> Iterator[Path]:
+def pseudo_locales(tmp_path: Path, languages: tuple[str, ...] = LANGUAGES, *, every: bool = False) -> Iterator[Path]:
     """The bot reads the pseudo catalogs while the block runs."""
-    target = write_pseudo_catalogs(tmp_path / "locales", languages)
+    target = write_pseudo_catalogs(tmp_path / "locales", languages, every=every)
     use_locales(target)
     try:
         yield target

@@ -135,7 +135,7 @@ async def test_language_switches_and_is_remembered_after_a_restart(tmp_path: Pat
 
 
 async def test_the_first_language_sticks_until_the_user_changes_it(tmp_path: Path) -> None:
-    with pseudo_locales(tmp_path / "pseudo"):
+    with pseudo_locales(tmp_path / "pseudo", every=True):
         async with bot_env(tmp_path, ["mexc"]) as env:
             user = env.api.add_user("Ana", language_code="es")
             first = env.api.send_text("/start", user)["message_id"]
@@ -157,7 +157,7 @@ async def test_an_unknown_language_code_gets_english(tmp_path: Path) -> None:
 
 
 async def test_the_command_menu_is_set_for_every_language(tmp_path: Path) -> None:
-    with pseudo_locales(tmp_path / "pseudo"):
+    with pseudo_locales(tmp_path / "pseudo", every=True):
         async with bot_env(tmp_path, ["mexc"]) as env:
             menus = {code: commands for (_, code), commands in env.api.commands.items()}
             assert set(menus) == {"", *TELEGRAM_CODES.values()}
@@ -176,7 +176,7 @@ async def _support(tmp_path: Path, **settings: Any) -> AsyncIterator[Any]:
 
 
 async def test_the_card_stays_in_the_staff_language_names_the_users_and_keeps_their_words(tmp_path: Path) -> None:
-    with pseudo_locales(tmp_path / "pseudo"):
+    with pseudo_locales(tmp_path / "pseudo", every=True):
         async with _support(tmp_path) as env:
             user = env.api.add_user("Olga", language_code="ru")
             account = env.world.fakes["mexc"].add_account()
@@ -206,7 +206,7 @@ async def test_the_card_stays_in_the_staff_language_names_the_users_and_keeps_th
 
 
 async def test_staff_language_words_the_card_and_staff_answers(tmp_path: Path) -> None:
-    with pseudo_locales(tmp_path / "pseudo"):
+    with pseudo_locales(tmp_path / "pseudo", every=True):
         async with _support(tmp_path, staff_language="es") as env:
             user = env.api.add_user("Olga", language_code="ru")
             first = env.api.send_text("/support", user)["message_id"]

@@ -34,7 +34,7 @@ def test_the_report_is_in_the_language(tmp_path: Path) -> None:
     report = KeyCheckReport("mexc", key_fingerprint="mx0v…abcd")
     report.diagnosis = Diagnosis(Cause.PERMISSION_MISSING, code="700007")
     english = render_report(report, "HOLDING")
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, every=True):
         russian = render_report(report, "HOLDING", language="ru")
     assert marker("ru") not in english and "Cause: A read permission is missing" in english
     lines = [line for line in russian.splitlines() if line.strip() and not line.startswith("  [")]
@@ -42,7 +42,7 @@ def test_the_report_is_in_the_language(tmp_path: Path) -> None:
 
 
 def test_check_of_a_dex_answers_in_the_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, every=True):
         assert main(["check", "--exchange", "hyperliquid", "--lang", "es"]) == 0
     out = capsys.readouterr().out
     assert out.count(marker("es")) == 2 and "Hyperliquid" in out  # the sentence and the hint
@@ -51,7 +51,7 @@ def test_check_of_a_dex_answers_in_the_language(tmp_path: Path, capsys: pytest.C
 async def test_the_demo_speaks_the_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "script.txt"
     script.write_text("/start\n/quit\n")
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, every=True):
         assert await run_demo(script=str(script), language="vi") == 0
     out = capsys.readouterr().out
     assert f"BOT: {marker('vi')} 👋" in out

@@ -278,7 +278,7 @@ async def test_static_files_and_error_pages_carry_the_same_headers() -> None:
 
 
 async def test_the_page_speaks_the_language_of_its_catalog(tmp_path: Path) -> None:
-    with pseudo_locales(tmp_path):
+    with pseudo_locales(tmp_path, every=True):
         async with served(Recorder()) as client:
             _, page_es, _ = await client.get("/key/mexc?lang=es-ES")
             _, page_xx, _ = await client.get("/key/mexc?lang=xx")

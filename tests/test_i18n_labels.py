@@ -37,7 +37,9 @@ def test_every_label_file_lists_known_labels_and_each_filled_one_has_its_source(
 def test_a_localised_label_is_used_and_a_missing_one_is_quoted(tmp_path: Path) -> None:
     with pseudo_locales(tmp_path):
         path = labels_path("ru", tmp_path / "locales")
-        text = path.read_text("utf-8").replace(
+        # every shipped label left out, so only the one set here is localised
+        shipped = re.sub(r'label = "[^"]*", source = "[^"]*"', 'label = "", source = ""', path.read_text("utf-8"))
+        text = shipped.replace(
             '"API Management" = { label = "", source = "" }',
             '"API Management" = { label = "Управление API", source = "https://www.mexc.com/ru-RU/support" }',
             1,  # the first exchange listing it (Binance comes first in the table)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from bot.advice import Question, Said, Step, cause_title, exchange_said, hufi_next_text, question_for, steps_for
 from bot.advice.causes import recheck_helps
+from bot.advice.prechecks import precheck_text
 from bot.advice.texts import DEFAULT_LANGUAGE, lookup
 from bot.diagnosis.model import CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CATALOG
@@ -76,6 +77,8 @@ class VerdictView:
     recheck: bool
     #: what to do in HuFi's app once the key works ("" when nothing: a DEX); the last step says it too
     hufi_next: str
+    #: what a pre-check found, in the user's language ("" when the check reached the exchange)
+    found: str = ""
 
     def campaign_names(self, language: str = DEFAULT_LANGUAGE) -> list[str]:
         """The qualifying campaign types by name, in HuFi's order."""
@@ -157,6 +160,7 @@ def verdict_view(
         question=None if chosen is not None else question_for(diagnosis, report.exchange_id, language),
         recheck=recheck_helps(diagnosis.cause),
         hufi_next=hufi_next_text(diagnosis.cause, report.exchange_id, language),
+        found=precheck_text(report.precheck, report.exchange_id, language) if early else "",
         **common,
     )
 

@@ -150,6 +150,8 @@ def verdict_text(
         lines.append(t(lang, "forgot_after_ok"))
         return "\n".join(lines)
     lines = [t(lang, "verdict_fail", title=esc(view.title))]
+    if view.found:
+        lines.append(esc(view.found))
     lines += focus_lines(view, lang)
     if down_note:
         lines.append(esc(down_note))

@@ -218,3 +218,33 @@ async def test_staff_language_words_the_card_and_staff_answers(tmp_path: Path) -
             await message_in_group(env, plain(t("es", "staff_closed", ticket=1))[:20])
             closed = await message_to_user(env, user, plain(t("ru", "support_closed_user", ticket=1))[:20], after=first)
             assert marker("ru") in closed["text"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_key_stopped_before_any_request_is_explained_in_the_users_language(
+    language: str, tmp_path: Path
+) -> None:
+    """What the pre-check found (here: key and secret are the same text) is said in the verdict, in the user's
+    language, and nothing reached the exchange."""
+    from bot.advice.prechecks import precheck_text
+    from bot.diagnosis import precheck
+    from bot.exchanges.catalog import CATALOG
+    from bot.exchanges.credentials import Credentials
+
+    async with bot_env(tmp_path, ["mexc"]) as env:
+        user = env.api.add_user("Olga", language_code=telegram_tag(language))
+        account = env.world.fakes["mexc"].add_account()
+        start = env.api.send_text("/check", user)["message_id"]
+        picker = await message_to_user(env, user, t(language, "pick_exchange"), after=start)
+        env.api.press_button(picker, "ex:mexc")
+        campaign = await message_to_user(env, user, plain(t(language, "pick_campaign"))[:30], after=start)
+        env.api.press_button(campaign, "ct:any")
+        await message_to_user(env, user, plain(t(language, "ask_key", exchange="MEXC"))[:30], after=start)
+        env.api.send_text(f"{account.api_key} {account.api_key}", user)
+        diagnosis = precheck(CATALOG["mexc"], Credentials(account.api_key, account.api_key))
+        assert diagnosis is not None and diagnosis.code == "key_equals_secret"
+        found = precheck_text(diagnosis, "mexc", language)
+        verdict = await message_to_user(env, user, found, after=start)
+        assert verdict["text"].startswith("❌ " + cause_title(diagnosis.cause, language, exchange_id="mexc"))
+        sent = [r for r in env.world.fakes["mexc"].requests if account.api_key in str(r.headers)]
+        assert sent == [], "a pre-check stops before any request with the key"

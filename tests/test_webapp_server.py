@@ -452,6 +452,9 @@ async def test_a_pre_check_refusal_names_the_field_and_keeps_the_init_data_usabl
         status, body, _ = await client.post(payload(init, {**good, "passphrase": short}, "kucoin"))
         assert (status, body["error"], body["field"], body["retry"]) == (422, "precheck", "passphrase", True)
         assert "at least 7 characters" in body["message"]
+        status, body, _ = await client.post(payload(init, {**good, "passphrase": short}, "kucoin", language="ru"))
+        assert (status, body["field"]) == (422, "passphrase")
+        assert "минимум 7" in body["message"], "the page's language, as in the chat"
         status, body, _ = await client.post(payload(init, {**good, "secret": ""}, "kucoin"))
         assert (status, body["field"]) == (422, "secret")
         status, body, _ = await client.post(payload(init, {**good, "api_key": good["api_key"][:-1] + "*"}, "kucoin"))

@@ -60,21 +60,27 @@ class Diagnosis:
 
     `alternatives` lists the other causes the same evidence can mean, most likely first; it is empty when the
     evidence is unambiguous. `code` is the exchange's own error code or label when there is one, `detail` a short
-    redacted text that support can read.
+    redacted text that support can read (English). `args` are the facts behind `detail` as name/value pairs (field
+    names and numbers, never a credential), so the advice can say the same thing in the user's language
+    (`bot.advice.prechecks`); empty for a reply's diagnosis.
     """
 
     cause: Cause
     alternatives: tuple[Cause, ...] = field(default=())
     code: str | None = None
     detail: str = ""
+    args: tuple[tuple[str, str], ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "cause": str(self.cause),
             "alternatives": [str(c) for c in self.alternatives],
             "code": self.code,
             "detail": self.detail,
         }
+        if self.args:
+            data["args"] = dict(self.args)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Diagnosis:
@@ -84,6 +90,7 @@ class Diagnosis:
             alternatives=tuple(Cause(str(c)) for c in alternatives),  # type: ignore[union-attr]
             code=None if data.get("code") is None else str(data["code"]),
             detail=str(data.get("detail") or ""),
+            args=tuple((str(k), str(v)) for k, v in args.items()) if isinstance(args := data.get("args"), dict) else (),
         )
 
 

@@ -2,7 +2,8 @@
 exchange would accept but HuFi's own key form refuses.
 
 Each check has its own cause and code. A detail never contains any part of a credential: it names the field
-and the problem, nothing else.
+and the problem, nothing else. The detail is English (the support card's); `args` carry the same facts (`kind`, the
+field names, the numbers) for `bot.advice.prechecks`, which says them in the user's language.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from types import MappingProxyType
 
 from bot.diagnosis.formats import FORMATS, MASK_RE, MIN_LENGTH, PEM_RE, CredentialFormat, full, only
 from bot.diagnosis.model import Cause, Diagnosis
-from bot.exchanges.catalog import ExchangeSpec
-from bot.exchanges.credentials import Credentials, incomplete_problems
+from bot.exchanges.catalog import KEY_MAX_LENGTH, SECRET_MAX_LENGTH, ExchangeSpec
+from bot.exchanges.credentials import CredentialProblem, Credentials, incomplete_problems
 from bot.security import b64_looks_valid
 
 _NAMES = {"api_key": "API key", "secret": "secret key", "passphrase": "passphrase", "memo": "memo"}
@@ -48,6 +49,10 @@ def _label(spec: ExchangeSpec, field: str) -> str:
     return cred.label if cred is not None else _NAMES.get(field, field)
 
 
+def _args(kind: str, **values: object) -> tuple[tuple[str, str], ...]:
+    return (("kind", kind), *((name, str(value)) for name, value in values.items()))
+
+
 def _strip(value: object) -> str | None:
     if value is None:
         return None
@@ -57,7 +62,7 @@ def _strip(value: object) -> str | None:
 def precheck(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
     """A Diagnosis when the credentials can't be right whatever the exchange says; None otherwise."""
     if not spec.needs_key:
-        return Diagnosis(Cause.NO_KEY_NEEDED, code="dex", detail=spec.connect_hint)
+        return Diagnosis(Cause.NO_KEY_NEEDED, code="dex", detail=spec.connect_hint, args=_args("dex"))
     clean = Credentials(
         _strip(creds.api_key) or "",
         _strip(creds.secret) or "",
@@ -86,6 +91,7 @@ def _incomplete(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
         Cause.INCOMPLETE_CREDENTIALS,
         code=f"{missing[0].field}_missing",
         detail=" ".join(p.message for p in missing),
+        args=_args("missing", fields=",".join(p.field for p in missing)),
     )
 
 
@@ -100,10 +106,13 @@ def _hufi_form(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
         label = _label(spec, field)
         if len(value) > limit.max_length:
             problem, why = "too_long", f"it takes at most {limit.max_length} characters and this one has {len(value)}"
+            args = _args("hufi_too_long", field=field, max=limit.max_length, length=len(value))
         elif len(value) < limit.min_length:
             problem, why = "too_short", f"it takes at least {limit.min_length} characters and this one has {len(value)}"
+            args = _args("hufi_too_short", field=field, min=limit.min_length, length=len(value))
         elif limit.no_whitespace and any(ch.isspace() for ch in value):
             problem, why = "whitespace", "it may not contain spaces and this one does"
+            args = _args("hufi_whitespace", field=field)
         else:
             continue
         return Diagnosis(
@@ -111,6 +120,7 @@ def _hufi_form(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
             code=f"hufi_{field}_{problem}",
             detail=f"HuFi's key form refuses this {label}: {why}. {spec.display_name} may accept the key, "
             "but HuFi's form will not.",
+            args=args,
         )
     return None
 
@@ -126,6 +136,7 @@ def _pem_unsupported(spec: ExchangeSpec, creds: Credentials, fmt: CredentialForm
         Cause.MALFORMED_CREDENTIALS,
         code="secret_pem_unsupported",
         detail=f"The secret is a private key file; {spec.display_name} issues plain secret strings.",
+        args=_args("pem_unsupported"),
     )
 
 
@@ -146,6 +157,7 @@ def _whitespace(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFormat) -
         Cause.MALFORMED_CREDENTIALS,
         code="whitespace_inside",
         detail=f"There is a space or line break inside {fields}; the exchange never issues those.",
+        args=_args("whitespace_inside", fields=",".join(bad)),
     )
 
 
@@ -158,7 +170,17 @@ def _lengths_hufi(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
         Cause.MALFORMED_CREDENTIALS,
         code=f"{first.field}_{first.problem}",
         detail=" ".join(p.message for p in problems),
+        args=_length_args(spec, first),
     )
+
+
+def _length_args(spec: ExchangeSpec, problem: CredentialProblem) -> tuple[tuple[str, str], ...]:
+    """The limit `incomplete_problems` found broken, as `args`."""
+    cred = spec.credential(problem.field)
+    if problem.problem == "too_short":
+        return _args("too_short", field=problem.field, min=cred.min_length if cred is not None else 1)
+    limit = {"api_key": KEY_MAX_LENGTH, "secret": SECRET_MAX_LENGTH}.get(problem.field)
+    return _args("too_long", field=problem.field, max=limit if limit is not None else cred.max_length if cred else 0)
 
 
 def _same_values(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
@@ -167,6 +189,7 @@ def _same_values(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
             Cause.KEY_SECRET_SWAPPED,
             code="key_equals_secret",
             detail="The API key and the secret key are the same text; one of them was pasted twice.",
+            args=_args("key_equals_secret"),
         )
     for cred in spec.extra_credentials:
         value = creds.extra(cred.name)
@@ -176,6 +199,7 @@ def _same_values(spec: ExchangeSpec, creds: Credentials) -> Diagnosis | None:
                 Cause.PASSPHRASE_WRONG,
                 code=f"{cred.name}_equals_{'key' if which == 'API key' else 'secret'}",
                 detail=f"The {cred.label} is the same text as the {which}; it is a separate value you chose.",
+                args=_args("extra_equals", field=cred.name, other="api_key" if which == "API key" else "secret"),
             )
     return None
 
@@ -190,6 +214,7 @@ def _masked_or_foreign(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFo
                 code="masked_value",
                 detail=f"The {_label(spec, field)} contains '*' or '…': it looks like the partly hidden form "
                 "the exchange displays, not the full value.",
+                args=_args("masked_value", field=field),
             )
         if not value.isascii() or not (pem or value.isprintable()):
             return Diagnosis(
@@ -197,6 +222,7 @@ def _masked_or_foreign(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFo
                 code="unexpected_characters",
                 detail=f"The {_label(spec, field)} contains characters that no exchange uses in keys "
                 "(non-Latin letters, symbols or invisible characters).",
+                args=_args("unexpected_characters", field=field),
             )
     return None
 
@@ -213,6 +239,7 @@ def _swapped(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFormat) -> D
             code="key_secret_swapped",
             detail=f"The API key looks like a {spec.display_name} secret key, and the secret like an API key: "
             "they were probably entered the other way round.",
+            args=_args("key_secret_swapped"),
         )
     return None
 
@@ -225,6 +252,7 @@ def _shape(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFormat) -> Dia
             code="secret_not_base64",
             detail=f"{spec.display_name} secrets are base64 text; this one is not (a character is missing, "
             "added or changed).",
+            args=_args("secret_not_base64"),
         )
     checks: list[tuple[str, str, str | None, tuple[int, int] | None]] = [
         ("api_key", creds.api_key, fmt.key_alphabet, fmt.key_lengths)
@@ -238,13 +266,21 @@ def _shape(spec: ExchangeSpec, creds: Credentials, fmt: CredentialFormat) -> Dia
                 Cause.MALFORMED_CREDENTIALS,
                 code=f"{short}_alphabet",
                 detail=f"The {_label(spec, field)} contains a character {spec.display_name} never uses in it.",
+                args=_args("alphabet", field=field),
             )
         low, high = lengths or (MIN_LENGTH, 10**6)
         if not low <= len(value) <= high:
             expected = f"{low}" if low == high else f"at least {low}" if high >= 10**6 else f"{low} to {high}"
+            if low == high:
+                args = _args("length_exact", field=field, length=len(value), n=low)
+            elif high >= 10**6:
+                args = _args("length_min", field=field, length=len(value), min=low)
+            else:
+                args = _args("length_range", field=field, length=len(value), min=low, max=high)
             return Diagnosis(
                 Cause.MALFORMED_CREDENTIALS,
                 code=f"{short}_length",
                 detail=f"The {_label(spec, field)} has {len(value)} characters; {spec.display_name} issues {expected}.",
+                args=args,
             )
     return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.advice.advisor import cause_title
+from bot.advice.prechecks import precheck_text
 from bot.advice.said import exchange_said
 from bot.diagnosis.model import CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CATALOG
@@ -59,7 +60,8 @@ def result_from_report(report: KeyCheckReport, language: str = "en") -> Submissi
     if report.precheck is not None:
         diag = report.precheck
         title = cause_title(diag.cause, language, exchange_id=spec.id)
-        return SubmissionResult(False, title, (redact(diag.detail),) if diag.detail else ())
+        found = precheck_text(diag, spec.id, language)
+        return SubmissionResult(False, title, (redact(found),) if found else ())
     lines: list[str] = []
     for perm in Permission:
         outcome = report.outcomes[perm]

@@ -34,6 +34,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.advice.advisor import cause_title
+from bot.advice.prechecks import precheck_text
 from bot.diagnosis.model import CampaignType, Diagnosis
 from bot.diagnosis.precheck import precheck
 from bot.exchanges.catalog import CATALOG, ExchangeSpec
@@ -441,7 +443,8 @@ class MiniApp:
             # The chat's own pre-checks, before anything is counted: the user fixes the field and sends again.
             log.info("webapp: pre-check refused a key from user %s: %s", init.user_id, refused.code)
             error = WebAppError(422, "precheck", retry=True, field=_precheck_field(refused))
-            error.message = redactor.redact(refused.detail)
+            found = precheck_text(refused, spec.id, language)
+            error.message = redactor.redact(found or cause_title(refused.cause, language, exchange_id=spec.id))
             raise error
         if not self.replays.use(init.hash, init.auth_date):
             raise WebAppError(409, "replayed")  # a concurrent twin got here first

@@ -587,6 +587,38 @@ TEXTS: dict[str, Any] = {
         "ok": "add this key there for {exchange}, or, if it is already there and marked invalid, press the refresh "
         "icon next to it. HuFi runs these same three checks and shows the key as connected.",
     },
+    # What a pre-check found, by the `kind` in the diagnosis' args (`bot.advice.prechecks`); {label} is a field's
+    # name, {labels} several, {other} another field's name; {length}, {max}, {min}, {n} are numbers.
+    "prechecks": {
+        "field_api_key": "API key",
+        "field_secret": "secret key",
+        "field_passphrase": "passphrase",
+        "field_memo": "memo",
+        "missing": "{exchange} needs these, and they were empty: {labels}.",
+        "hufi_too_long": "HuFi's key form takes at most {max} characters for the {label}, and this one has {length}. "
+        "{exchange} may accept it, but HuFi won't.",
+        "hufi_too_short": "HuFi's key form takes at least {min} characters for the {label}, and this one has "
+        "{length}. {exchange} may accept it, but HuFi won't.",
+        "hufi_whitespace": "HuFi's key form refuses a {label} with spaces in it, and this one has one.",
+        "pem_unsupported": "The secret is a private key file; {exchange} issues plain secret strings.",
+        "whitespace_inside": "There is a space or line break inside: {labels}. Exchanges never issue those.",
+        "too_long": "The {label} is longer than {max} characters.",
+        "too_short": "The {label} is shorter than {min} characters.",
+        "key_equals_secret": "The API key and the secret key are the same text: one of them was pasted twice.",
+        "extra_equals": "The {label} is the same text as the {other}. It is a separate value that you chose.",
+        "masked_value": "The {label} contains “*” or “…”: that is the partly hidden form the exchange displays, "
+        "not the full value.",
+        "unexpected_characters": "The {label} contains characters that no exchange uses in keys (non-Latin "
+        "letters, symbols or invisible characters).",
+        "key_secret_swapped": "The API key looks like a {exchange} secret key and the secret like an API key: they "
+        "were probably entered the other way round.",
+        "secret_not_base64": "{exchange} secrets are base64 text and this one is not: a character is missing, added "
+        "or changed.",
+        "alphabet": "The {label} contains a character that {exchange} never uses in it.",
+        "length_exact": "The {label} has {length} characters; {exchange} issues exactly {n}.",
+        "length_min": "The {label} has {length} characters; {exchange} issues at least {min}.",
+        "length_range": "The {label} has {length} characters; {exchange} issues {min} to {max}.",
+    },
     "labels": {
         "no_address": "{exchange} accepted the key but returned no ETH deposit address.",
         "ccxt_empty_address": "{exchange}'s reply held no ETH deposit address.",

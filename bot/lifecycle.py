@@ -37,6 +37,7 @@ from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.heartbeat import Heartbeat, contact_interval
 from bot.services import Services, open_services
+from bot.webapp.server import PortUnavailable
 from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class Webhook:
 
 
 class StartError(Exception):
-    """The Bot API could not be used at start (a refused token, an unreachable server); `exit_code` for the CLI."""
+    """The bot could not start: the Bot API refused the token (exit code 2) or could not be reached (3), or a port
+    the bot serves on (the webhook's, the Mini App's) could not be opened (4). `exit_code` for the CLI."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
@@ -152,13 +154,24 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
             raise StartError("The Bot API refused TELEGRAM_BOT_TOKEN: check the token from @BotFather.", 2) from None
         raise StartError(f"Could not reach the Bot API at {app.bot.base_url}: {type(exc).__name__}", 3) from None
     try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
         webhook: WebhookServer | None = None
         try:
+            try:
+                if app.post_init:
+                    await app.post_init(app)  # starts the Mini App's own server, if it has one
+            except PortUnavailable as exc:
+                raise _port_error(str(exc)) from None
+            await app.start()
             if updates is not None:
-                webhook = await _receive(app, updates)
+                try:
+                    webhook = await _receive(app, updates)
+                except OSError as exc:  # the webhook server's port
+                    if not isinstance(updates, Webhook):
+                        raise
+                    reason = exc.strerror or type(exc).__name__
+                    raise _port_error(
+                        f"WEBHOOK_LISTEN/WEBHOOK_PORT {updates.listen}:{updates.port}: {reason}"
+                    ) from None
             yield app
         finally:
             if webhook is not None:
@@ -173,6 +186,10 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+def _port_error(where: str) -> StartError:
+    return StartError(f"Could not listen on {where}. Stop what already uses the port, or set another one.", 4)
 
 
 async def _receive(app: App, updates: Polling | Webhook) -> WebhookServer | None:

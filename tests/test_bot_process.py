@@ -129,6 +129,51 @@ async def test_serve_polls_sets_the_command_menu_and_stops_cleanly(tmp_path: Pat
         assert await asyncio.wait_for(task, 10) == 0
 
 
+@pytest.mark.parametrize("server", ["webapp", "webhook"])
+async def test_serve_on_a_port_in_use_exits_with_one_line_and_leaves_nothing_running(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Mini App's or the webhook's port is taken: one line that names the settings, exit code 4, and the bot
+    stops what it had started (no update is taken from Telegram, no task is left behind)."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        async with TelegramEmulator() as api:
+            extra: dict[str, object] = (
+                {"webapp_url": "https://bot.example.org/webapp", "webapp_listen": "127.0.0.1", "webapp_port": port}
+                if server == "webapp"
+                else {
+                    "webhook_url": "https://bot.example.org",
+                    "webhook_listen": "127.0.0.1",
+                    "webhook_port": port,
+                    "webhook_secret_token": "s3cret-token_ok",
+                }
+            )
+            settings = Settings(
+                telegram_bot_token=api.token,
+                telegram_api_base_url=api.base_url,
+                database_path=tmp_path / "bot.sqlite3",
+                bot_encryption_key=TEST_KEY,
+                exchange_sandbox=True,
+                **extra,  # type: ignore[arg-type]
+            )
+            before = set(asyncio.all_tasks())
+            assert await asyncio.wait_for(serve(settings, stop=asyncio.Event()), 30) == 4
+            assert api.calls_to("getUpdates") == []
+            assert set(asyncio.all_tasks()) - before == set()
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    settings_named = "WEBAPP_LISTEN/WEBAPP_PORT" if server == "webapp" else "WEBHOOK_LISTEN/WEBHOOK_PORT"
+    assert any(line.startswith("Could not listen on") and settings_named in line for line in lines), err
+    assert "Traceback" not in err
+
+
 async def test_serve_with_a_token_the_api_refuses_exits_with_a_message(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     async with TelegramEmulator() as api:
         settings = Settings(

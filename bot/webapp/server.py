@@ -194,6 +194,15 @@ def _static(name: str) -> bytes:
     return files("bot.webapp").joinpath("static", name).read_bytes()
 
 
+class PortUnavailable(Exception):
+    """A server could not listen where the settings say: `what` names the settings, `reason` is the OS's error."""
+
+    def __init__(self, what: str, reason: OSError) -> None:
+        super().__init__(f"{what}: {reason.strerror or type(reason).__name__}")
+        self.what = what
+        self.reason = reason
+
+
 class MiniApp:
     """The Mini App: its aiohttp sub-application, the state behind it, and a standalone server if wanted.
 
@@ -265,6 +274,9 @@ class MiniApp:
         site = web.TCPSite(runner, self.config.listen, self.config.port)
         try:
             await site.start()
+        except OSError as exc:  # in use, not allowed, an address this host doesn't have
+            await runner.cleanup()
+            raise PortUnavailable(f"WEBAPP_LISTEN/WEBAPP_PORT {self.config.listen}:{self.config.port}", exc) from None
         except BaseException:
             await runner.cleanup()
             raise

@@ -221,3 +221,31 @@ async def test_the_sample_history_makes_a_full_picture() -> None:
     assert insights.caption.startswith("Support insights, last 7 days (24 Nov – 30 Nov 2026, UTC)")
     assert SAMPLE_NOW - built.start < timedelta(days=7) and built.start.tzinfo is UTC
     assert datetime(2026, 11, 24, tzinfo=UTC) == built.start
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "es", "tr", "vi"])
+async def test_days_and_titles_are_in_the_pictures_language_and_fit(seeded: Database, language: str) -> None:
+    """The day labels under the bars name the weekday the language's way (not Python's English `%a`) with a short
+    date, none wider than a bar's slot, and a long panel title goes on two lines instead of running into its
+    neighbour."""
+    from babel.dates import format_date
+    from matplotlib.figure import Figure
+
+    from bot.insights.render import TITLE_WIDTH, _day_ticks, _set_title
+
+    report = await build_report(seeded, 10, NOW)
+    axes = Figure().add_subplot()
+    _day_ticks(axes, report, language)
+    labels = [label.get_text() for label in axes.get_xticklabels()]
+    assert len(labels) == 10
+    for label, day in zip(labels, (d.day for d in report.daily), strict=True):
+        name, date_line = label.split("\n")
+        assert name == (f"{day:%a}" if language == "en" else format_date(day, "EEE", locale=language))
+        assert str(day.day) in date_line and len(date_line) <= 6, label
+    if language != "en":
+        english = {f"{d.day:%a}" for d in report.daily}
+        assert not {label.split("\n")[0] for label in labels} & english
+    title = "After a failed check: 158 of 240 users fixed their key, and then a few more"
+    _set_title(axes, title)
+    shown = axes.get_title().split("\n")
+    assert len(shown) == 2 and all(len(line) <= TITLE_WIDTH for line in shown)

@@ -53,6 +53,25 @@ def short_day(day: date, lang: str = DEFAULT_LANGUAGE) -> str:
     return format_skeleton("MMMd", day, locale=lang)
 
 
+def weekday(day: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The day of the week, abbreviated the way `lang` does ("Sat", "сб", "Th 7")."""
+    if lang == DEFAULT_LANGUAGE:
+        return f"{day:%a}"
+    from babel.dates import format_date
+
+    return format_date(day, "EEE", locale=lang)
+
+
+def tick_day(day: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A day under a chart's bar: "4 Mar" in English, the language's short numeric form elsewhere ("04.03",
+    "4/3"), which stays narrow where the month's name is long."""
+    if lang == DEFAULT_LANGUAGE:
+        return short_day(day, lang)
+    from babel.dates import format_skeleton
+
+    return format_skeleton("Md", day, locale=lang)
+
+
 def period_words(report: InsightsReport, lang: str = DEFAULT_LANGUAGE) -> dict[str, object]:
     return {
         "days": report.days,

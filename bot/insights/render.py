@@ -17,6 +17,7 @@ import io
 import math
 import pickle
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ from PIL import Image
 
 from bot.diagnosis.model import Cause
 from bot.i18n import DEFAULT_LANGUAGE
-from bot.insights.caption import duration, period_words, short_day
+from bot.insights.caption import duration, period_words, tick_day, weekday
 from bot.insights.report import InsightsReport
 from bot.insights.texts import cause_label, picture_language, t
 
@@ -121,14 +122,22 @@ def _day_ticks(axes: Axes, report: InsightsReport, lang: str) -> None:
     positions = list(range(len(days) - 1, -1, -step))[::-1]
     axes.set_xticks(positions)
     if len(days) <= 10:
-        axes.set_xticklabels([f"{days[p]:%a}\n{short_day(days[p], lang)}" for p in positions])
+        axes.set_xticklabels([f"{weekday(days[p], lang)}\n{tick_day(days[p], lang)}" for p in positions])
     else:
-        axes.set_xticklabels([short_day(days[p], lang) for p in positions])
+        axes.set_xticklabels([tick_day(days[p], lang) for p in positions])
     axes.set_xlim(-0.6, len(days) - 0.4)
 
 
+#: A panel's title wider than this many characters goes on two lines (the panels sit side by side).
+TITLE_WIDTH = 56
+
+
+def _set_title(axes: Axes, title: str) -> None:
+    axes.set_title(textwrap.fill(title, TITLE_WIDTH))
+
+
 def _empty(axes: Axes, title: str, lang: str) -> None:
-    axes.set_title(title)
+    _set_title(axes, title)
     axes.text(0.5, 0.5, t(lang, "no_data"), ha="center", va="center", transform=axes.transAxes, color="#78909c")
     axes.set_xticks([])
     axes.set_yticks([])
@@ -145,7 +154,7 @@ def _checks_panel(axes: Axes, report: InsightsReport, lang: str) -> None:
     failed = [d.failed for d in report.daily]
     axes.bar(x, passed, color=GREEN, label=t(lang, "checks_passed"), width=0.75)
     axes.bar(x, failed, bottom=passed, color=RED, label=t(lang, "checks_failed"), width=0.75)
-    axes.set_title(t(lang, "checks_title"))
+    _set_title(axes, t(lang, "checks_title"))
     axes.set_ylabel(t(lang, "checks_ylabel"))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     _day_ticks(axes, report, lang)
@@ -199,7 +208,7 @@ def _causes_panel(axes: Axes, report: InsightsReport, lang: str) -> None:
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_yticks(list(y), names)
     axes.invert_yaxis()
-    axes.set_title(t(lang, "causes_title"))
+    _set_title(axes, t(lang, "causes_title"))
     axes.set_xlabel(t(lang, "causes_xlabel"))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlim(0, max(left) * 1.02)
@@ -225,7 +234,7 @@ def _fixes_panel(axes: Axes, report: InsightsReport, lang: str) -> None:
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_yticks(list(y), [r.name for r in rows])
     axes.invert_yaxis()
-    axes.set_title(title)
+    _set_title(axes, title)
     axes.set_xlabel(t(lang, "fixes_xlabel", median=duration(fixes.median_fix_seconds, lang)))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlim(0, max(left) * 1.02)
@@ -234,7 +243,7 @@ def _fixes_panel(axes: Axes, report: InsightsReport, lang: str) -> None:
 
 def _tickets_panel(axes: Axes, report: InsightsReport, lang: str) -> None:
     stats = report.tickets
-    axes.set_title(t(lang, "tickets_title"))
+    _set_title(axes, t(lang, "tickets_title"))
     if not (stats.opened or stats.closed or stats.waiting or stats.replied):
         _empty(axes, t(lang, "tickets_title"), lang)
         return

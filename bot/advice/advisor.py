@@ -156,7 +156,7 @@ def _context(
     phrases = lookup(language, "phrases")
     spec = CATALOG.get(exchange)
     found = guide(exchange)
-    name = spec.display_name if spec is not None else (exchange or "the exchange")
+    name = spec.display_name if spec is not None else (exchange or phrases["the_exchange"])
     url = spec.api_management_url if spec is not None else ""
     join = phrases["menu_join"]
     if found is not None:

@@ -515,6 +515,7 @@ TEXTS: dict[str, Any] = {
         },
     },
     "phrases": {
+        "the_exchange": "the exchange",  # in place of an exchange's name when the check doesn't know which one
         "api_page": "the API page of {exchange} ({menu})",
         "api_page_url": "the API page of {exchange} ({menu}, or {url})",
         "api_page_short": "{exchange}'s API page",

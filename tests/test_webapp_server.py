@@ -204,7 +204,7 @@ def assert_strict_headers(headers: Any) -> None:
     csp = headers["Content-Security-Policy"]
     directives = {part.split()[0]: part.split()[1:] for part in csp.split("; ")}
     assert directives["default-src"] == ["'none'"]
-    assert directives["script-src"] == ["'self'", "https://telegram.org"]
+    assert directives["script-src"] == ["'self'", "https://telegram.org/js/telegram-web-app.js"]
     assert directives["style-src"] == ["'self'"]
     assert directives["connect-src"] == ["'self'"]
     assert directives["form-action"] == ["'none'"]

@@ -6,7 +6,8 @@ for them, also URL-encoded, JSON-escaped, hex and base64-encoded. The user's own
 the bot made, so they are not searched. Every input path is here: pastes in and outside the key flow, commands
 with secrets after them (in and outside the flow), captions, edits, secrets glued to other scripts or split
 over lines, a paste that can't be split (no fingerprint of it either), group pastes, and on the support side
-descriptions, relays, captions, commands and edits while a ticket is open.
+descriptions (one holding a secret is deleted and not taken), relays, captions, commands and edits while a ticket
+is open, and a secret staff paste into a user's topic (deleted there, never relayed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import json
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -60,17 +62,20 @@ def production_logging():  # type: ignore[no-untyped-def]
     root.setLevel(saved[0])
 
 
-async def _flow(env: BotEnv, exchange: str, text: str, extra: str | None = None) -> None:
+async def _flow(env: BotEnv, exchange: str, text: str, extra: str | None = None) -> dict[str, Any]:
+    """/check on `exchange` up to the key question, then `text` (and `extra` at the next one); the last message
+    sent."""
     env.api.send_text("/check")
     picker = await env.wait_text("Which exchange")
     env.api.press_button(picker.message, f"ex:{exchange}")
     campaign = await env.wait_text("Which kind of HuFi campaign")
     env.api.press_button(campaign.message, "ct:HOLDING")
     await env.wait_text("Send me the")
-    env.api.send_text(text)
+    sent = env.api.send_text(text)
     if extra is not None:
         await env.wait_text("Last one")
-        env.api.send_text(extra)
+        sent = env.api.send_text(extra)
+    return sent
 
 
 def _buttons(action) -> list[str]:  # type: ignore[no-untyped-def]
@@ -146,7 +151,7 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
         planted += [cmd.api_key, cmd.secret]
         posted.append(env.api.send_text(f"/check {cmd.api_key} {cmd.secret}"))
         await env.wait_text("what followed the command")
-        await _flow(env, "mexc", "/check " + cmd.secret)  # the flow at its key question, then /check <secret>
+        posted.append(await _flow(env, "mexc", "/check " + cmd.secret))  # at the key question: /check <secret>
         await env.wait_text("what followed the command")
         cancelled = mexc.new_secret()
         planted.append(cancelled)
@@ -215,7 +220,16 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
 async def test_planted_credentials_never_reach_support_logs_or_database(
     tmp_path: Path, production_logging: Collect
 ) -> None:
-    from tests.test_support import SUPPORT, message_in_group, open_ticket, staff, support_env
+    from tests.test_support import (
+        SUPPORT,
+        buttons,
+        failing_check,
+        message_in_group,
+        message_to_user,
+        open_ticket,
+        staff,
+        support_env,
+    )
 
     async with support_env(tmp_path) as env:
         account, thread = await open_ticket(env)
@@ -241,8 +255,31 @@ async def test_planted_credentials_never_reach_support_logs_or_database(
         await message_in_group(env, "it still fails")
         env.api.send_text("thanks, I fixed it", staff(env), chat=SUPPORT, thread=thread)
         await env.wait_text("thanks, I fixed it")
+        # staff paste a secret into the user's topic: deleted there, never relayed to the user
+        staffed = fake.new_secret()
+        planted.append(staffed)
+        pasted = env.api.send_text(f"try this one: {staffed}", staff(env), chat=SUPPORT, thread=thread)
+        await env.wait_method("deleteMessage")
         env.api.send_text("/recheck", staff(env), chat=SUPPORT, thread=thread)
         await message_in_group(env, "Check #2")
+        # another user writes their secret into the description that opens a ticket (glued to Chinese): deleted,
+        # not taken as the description; the ticket opens with the next, clean one
+        other = env.api.add_user("Chen")
+        described = fake.new_secret()
+        planted.append(described)
+        _, verdict = await failing_check(env, other)
+        env.api.press_button(verdict, next(b for b in buttons(verdict) if b.startswith("support:")))
+        await message_to_user(env, other, "Describe the problem")
+        description = env.api.send_text(f"密钥：{described}，请帮忙", other)
+        await message_to_user(env, other, "looked like an API key")
+        assert (other.id, description["message_id"]) in env.api.deleted
+        env.api.send_text("my key still fails", other)
+        await message_to_user(env, other, "is with HuFi support")
+        await message_in_group(env, "my key still fails")
+        seen = env.api.transcript(SUPPORT) + env.api.transcript(env.api.default_user.id) + env.api.transcript(other.id)
+        assert (SUPPORT, pasted["message_id"]) in env.api.deleted
+        assert not any(staffed in json.dumps(m, ensure_ascii=False) for m in seen), "a staff secret was relayed"
+        assert not any(described in json.dumps(m, ensure_ascii=False) for m in seen), "a description secret showed"
         await env.app.update_persistence()
         calls = json.dumps([{"m": c.method, "p": c.params} for c in env.api.calls], default=str)
         db_path = env.settings.database_path

@@ -21,7 +21,9 @@ from telegram.ext import CommandHandler, ContextTypes, Job, filters
 from bot.insights import DigestSchedule, PeriodError, RenderError, make_insights, parse_period, parse_timezone
 from bot.insights.texts import t
 from bot.services import Services, services_of
-from handlers.policy import is_staff
+from bot.support.staff import StaffVerdict
+from handlers.policy import staff_verdict
+from handlers.texts import t as chat_text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,12 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or services.support is None or message.chat_id != services.support.chat_id:
         return  # only the support chat has insights; elsewhere the command means nothing
     lang = services.settings.staff_language
-    if not await is_staff(services, message.from_user, message):
+    verdict = await staff_verdict(services, message.from_user, message)
+    if verdict is StaffVerdict.UNIDENTIFIED:  # an anonymous administrator while STAFF_USER_IDS is set
+        log.info("refused /stats from an anonymous administrator")
+        await _say(message, chat_text(lang, "staff_anonymous"))
+        return
+    if verdict is not StaffVerdict.STAFF:
         log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
         await _say(message, t(lang, "stats_staff_only"))
         return

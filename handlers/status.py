@@ -11,8 +11,10 @@ from bot.health import status_text
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import Services, services_of
 from bot.status_page import pages
-from handlers.policy import is_staff, language_of
+from bot.support.staff import StaffVerdict
+from handlers.policy import language_of, staff_verdict
 from handlers.render import esc
+from handlers.texts import t
 
 
 async def staff_facts(services: Services, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
@@ -44,13 +46,16 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None
     await chat.send_chat_action("typing")
-    detailed = await is_staff(services, user, message)
+    verdict = await staff_verdict(services, user, message)
+    detailed = verdict is StaffVerdict.STAFF
     lang = language_of(context)
     extra = await staff_facts(services, lang) if detailed else None
     text = await services.status_page.text(detailed=detailed, extra=extra, language=lang)
     thread = message.message_thread_id if message is not None and message.is_topic_message else None
     for page in pages(text):
         await chat.send_message(esc(page), message_thread_id=thread)
+    if verdict is StaffVerdict.UNIDENTIFIED:  # staff details need a person: say how to post as one
+        await chat.send_message(t(lang, "staff_anonymous"), message_thread_id=thread)
 
 
 def status_handlers() -> list[Any]:

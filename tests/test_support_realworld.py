@@ -281,6 +281,14 @@ async def test_anonymous_admins_are_told_how_to_post_as_themselves_when_a_list_i
         await message_to_user(env, alice, "Sam here")
         assert not [m for m in api.transcript(alice.id) if "Hello from HuFi" in (m.get("text") or "")]
         assert await env.services.db.fetchval("SELECT status FROM tickets WHERE id = 1") == "open"
+        # /status and /stats by the one rule too: the public status and no picture, each with the same answer
+        api.send_as_chat("/status", SUPPORT, thread=thread)
+        await eventually(lambda: len([t for t in bot_texts(api, SUPPORT) if ANONYMOUS in t]) == 3, what="/status")
+        public = [t for t in bot_texts(api, SUPPORT) if "Last check" in t]
+        assert public and "uptime" not in public[-1], "staff details went to someone the rule can't identify"
+        api.send_as_chat("/stats", SUPPORT, thread=thread)
+        await eventually(lambda: len([t for t in bot_texts(api, SUPPORT) if ANONYMOUS in t]) == 4, what="/stats")
+        assert api.calls_to("sendPhoto") == []
 
 
 # -- 5. configured texts are escaped -----------------------------------------------------------------------------------

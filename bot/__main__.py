@@ -55,7 +55,7 @@ LANG_HELP = (
 )
 NO_TERMINAL = (
     "Standard input is not a terminal, so the key can't be asked for with hidden input. Run it in a terminal, "
-    "or pass --stdin to read the API key, the secret{extra} from standard input, one per line."
+    "or pass --stdin to read {fields} from standard input, one per line."
 )
 CANCELLED = "Cancelled: nothing was checked."
 NO_INPUT = "No input: nothing was checked."
@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="try the bot offline in this terminal (no token, no network)",
         description="The real bot, offline: you type as a Telegram user; the Bot API and the exchanges are "
-        "simulated in this process. Ctrl-C or Ctrl-D (or /quit) leaves.",
+        "simulated in this process. Ctrl-C or Ctrl-D (or /quit) leaves. No settings are read: the demo runs on "
+        "a temporary database and its own simulated world.",
+        epilog="examples:\n  python -m bot demo\n  python -m bot demo --lang ru\n  make demo",
+        formatter_class=raw,
     )
     demo.add_argument("--script", help=argparse.SUPPRESS)
     demo.add_argument("--lang", metavar="LANG", help=LANG_HELP)
@@ -176,10 +179,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --self: the longest silence accepted (default HEARTBEAT_MAX_AGE_SECONDS, 120)",
     )
-    stats = sub.add_parser("stats", help="draw the support insights picture (PNG) from the database")
+    stats = sub.add_parser(
+        "stats",
+        help="draw the support insights picture (PNG) from the database",
+        description="The picture /stats sends in the support chat, drawn from the bot's database (DATABASE_PATH; "
+        "the bot may be running). The caption goes to standard output. Settings read: DATABASE_PATH, "
+        "STATS_TIMEZONE, STAFF_LANGUAGE.",
+        epilog="examples:\n  python -m bot stats --out insights.png\n"
+        "  python -m bot stats --days 30d --out insights.png --tz Europe/Berlin\n"
+        "  DATABASE_PATH=/data/bot.sqlite3 python -m bot stats --days 14 --out /tmp/week.png --lang ru",
+        formatter_class=raw,
+    )
     stats.add_argument("--days", default="7", help="the period: 7d, 30d or a number of days, 1-365 (default 7)")
     stats.add_argument("--out", required=True, help="where to write the PNG")
-    stats.add_argument("--tz", help="time zone of the day boundaries, e.g. Europe/Berlin (default UTC)")
+    stats.add_argument(
+        "--tz", help="time zone of the day boundaries, e.g. Europe/Berlin (default STATS_TIMEZONE, else UTC)"
+    )
+    stats.add_argument("--lang", metavar="LANG", help="the picture's language (default STAFF_LANGUAGE, else English)")
     return parser
 
 
@@ -215,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stats":
         from bot.insights.cli import run_stats
 
+        if args.lang is not None:
+            args.lang = _language(args.lang)  # a tag such as ru_RU works; an unknown one is refused
+            if args.lang is None:
+                return 2
         return run_stats(args, settings)
     if args.command == "run":
         from bot.runner import run_bot
@@ -288,8 +308,8 @@ def _check(args: argparse.Namespace) -> int:
         print(cli_text(language, "no_key", exchange=spec.display_name, hint=connect_hint(spec.id, language)))
         return 0
     if not args.stdin and not sys.stdin.isatty():
-        extra = "".join(f" and the {c.label}" for c in spec.extra_credentials)
-        print(NO_TERMINAL.format(extra=extra), file=sys.stderr)
+        fields = ["the API key", "the secret", *(f"the {c.label}" for c in spec.extra_credentials)]
+        print(NO_TERMINAL.format(fields=", ".join(fields[:-1]) + " and " + fields[-1]), file=sys.stderr)
         return 2
     try:
         # in a terminal the hidden prompts are used even with --stdin: a typed line would be echoed

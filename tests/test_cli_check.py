@@ -101,7 +101,8 @@ def test_check_without_a_terminal_refuses_with_a_clear_message() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "not a terminal" in result.stderr and "--stdin" in result.stderr and "API passphrase" in result.stderr
+    assert "not a terminal" in result.stderr and "--stdin" in result.stderr
+    assert "read the API key, the secret and the API passphrase from standard input" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 

@@ -141,8 +141,9 @@ async def _recent_history(path: Path) -> None:
         await db.close()
 
 
-def run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "STATS_"))}
+def run_cli(*args: str, database: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    drop = ("TELEGRAM_", "DATABASE_", "STATS_", "STAFF_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)} | settings
     env["DATABASE_PATH"] = str(database)
     return subprocess.run(
         [sys.executable, "-m", "bot", "stats", *args],
@@ -192,6 +193,34 @@ async def test_cli_refuses_bad_input(tmp_path: Path) -> None:
     assert done.returncode == 2 and f"no database at {missing}" in done.stderr
     assert not missing.parent.exists()  # a typo in DATABASE_PATH does not create an empty database
     assert not out.exists()
+
+
+async def test_cli_speaks_the_staff_language_unless_told_otherwise(tmp_path: Path) -> None:
+    from bot.insights.texts import t
+
+    database = tmp_path / "bot.sqlite3"
+    await _recent_history(database)
+    out = tmp_path / "x.png"
+    done = await asyncio.to_thread(run_cli, "--out", str(out), database=database, STAFF_LANGUAGE="ru")
+    assert done.returncode == 0, done.stderr
+    first = t("ru", "caption_title", days=7, first="@", last="@", tz="@").split("@")[0]
+    assert first.strip() and done.stdout.startswith(first), done.stdout
+    done = await asyncio.to_thread(run_cli, "--out", str(out), "--lang", "es_ES.UTF-8", database=database)
+    spanish = t("es", "caption_title", days=7, first="@", last="@", tz="@")[:8]
+    assert done.returncode == 0 and done.stdout.startswith(spanish), done.stdout
+    done = await asyncio.to_thread(run_cli, "--out", str(out), "--lang", "xx", database=database)
+    assert done.returncode == 2 and "Unknown language 'xx'" in done.stderr
+
+
+def test_stats_and_demo_help_say_what_they_read_with_examples() -> None:
+    shown = {}
+    for command in ("stats", "demo"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", command, "--help"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0 and "examples:" in done.stdout, done.stdout
+        shown[command] = " ".join(done.stdout.split())
+    assert "default STATS_TIMEZONE, else UTC" in shown["stats"] and "STAFF_LANGUAGE" in shown["stats"]
 
 
 async def test_cli_time_zone_moves_the_day_boundaries(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n import DEFAULT_LANGUAGE, normalise
 from bot.insights.period import PeriodError, parse_period, parse_timezone
 from bot.insights.texts import t
 
@@ -27,7 +27,8 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
     """Write the picture of the last `args.days` days to `args.out`; print the caption.
 
     `args.days`: "7d", "30d" or a number of days (1-365); `args.out`: the PNG's path; `args.tz` (optional):
-    an IANA time zone for the day boundaries, else STATS_TIMEZONE from the settings, else UTC.
+    an IANA time zone for the day boundaries, else STATS_TIMEZONE from the settings, else UTC; `args.lang`
+    (optional): the picture's language, else STAFF_LANGUAGE, else English.
     """
     try:
         days = parse_period(getattr(args, "days", None))
@@ -41,7 +42,8 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
         print(f"python -m bot stats: error: {problem}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    insights = asyncio.run(_make(database, days, now or datetime.now(UTC), tz))
+    language = normalise(getattr(args, "lang", None) or getattr(settings, "staff_language", None) or DEFAULT_LANGUAGE)
+    insights = asyncio.run(_make(database, days, now or datetime.now(UTC), tz, language))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(insights.png)
     width, height = _png_size(insights.png)
@@ -60,13 +62,13 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
     return 0
 
 
-async def _make(database: Path, days: int, now: datetime, tz: tzinfo) -> Any:
+async def _make(database: Path, days: int, now: datetime, tz: tzinfo, language: str = DEFAULT_LANGUAGE) -> Any:
     from bot.insights.service import make_insights
     from storage.db import Database
 
     db = await Database.open(database)
     try:
-        return await make_insights(db, days, now, tz, isolated=False)
+        return await make_insights(db, days, now, tz, isolated=False, language=language)
     finally:
         await db.close()
 

@@ -150,3 +150,16 @@ async def test_the_digest_is_off_by_default(tmp_path: Path) -> None:
         assert DigestSchedule.from_settings(None, None) is None
         assert schedule_digest(env.app, DigestSchedule.from_settings(None, None)) is None
         assert env.app.job_queue.get_jobs_by_name(DIGEST_JOB_NAME) == ()
+
+
+async def test_the_digest_settings_schedule_it_when_the_bot_starts(tmp_path: Path) -> None:
+    """STATS_DIGEST_* reach the JobQueue through the bot's own start-up (build_application), not only through
+    schedule_digest called by hand; without a support chat there is nowhere to post, so nothing is scheduled."""
+    from tests.bot_harness import bot_env
+
+    async with support_env(tmp_path, stats_digest_weekday="fri", stats_digest_hour=7, stats_timezone="UTC") as env:
+        (job,) = env.app.job_queue.get_jobs_by_name(DIGEST_JOB_NAME)
+        assert job.next_t is not None and (job.next_t.weekday(), job.next_t.hour) == (4, 7)
+    async with bot_env(tmp_path / "alone", ["mexc"], stats_digest_weekday="fri") as env:
+        assert env.services.support is None
+        assert env.app.job_queue.get_jobs_by_name(DIGEST_JOB_NAME) == ()

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.advice.advisor import cause_title
-from bot.advice.prechecks import precheck_text
-from bot.advice.said import exchange_said
-from bot.diagnosis.model import CampaignType, Cause, Diagnosis, Permission
-from bot.exchanges.catalog import CATALOG
+from bot.diagnosis.model import CampaignType, Cause, Diagnosis
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
 from bot.security import redact
+from bot.verdict import verdict_view
 from bot.webapp.initdata import WebAppInitData
 from bot.webapp.texts import text
 
@@ -50,40 +48,33 @@ class Submitter(Protocol):
     ) -> SubmissionResult: ...
 
 
-def _campaigns(report: KeyCheckReport, language: str) -> str:
-    return ", ".join(text(f"campaign_{ct.value}", language) for ct, ok in report.campaign_types.items() if ok)
-
-
 def result_from_report(report: KeyCheckReport, language: str = "en") -> SubmissionResult:
-    """The page's summary of a finished check: the verdict line and one line per permission."""
-    spec = CATALOG[report.exchange_id]
-    if report.precheck is not None:
-        diag = report.precheck
-        title = cause_title(diag.cause, language, exchange_id=spec.id)
-        found = precheck_text(diag, spec.id, language)
-        return SubmissionResult(False, title, (redact(found),) if found else ())
+    """The page's summary of a finished check, from the same verdict view the chat renders (`bot.verdict`): the
+    verdict line, one line per permission, and what the exchange said."""
+    view = verdict_view(report, language=language)
+    if view.stopped_early:
+        return SubmissionResult(False, view.title, (redact(view.found),) if view.found else ())
     lines: list[str] = []
-    for perm in Permission:
-        outcome = report.outcomes[perm]
-        name = text(f"perm_{perm.value}", language)
-        if outcome.status is ProbeStatus.GRANTED:
+    for probe in view.probes:
+        name = text(f"perm_{probe.permission.value}", language)
+        if probe.status is ProbeStatus.GRANTED:
             lines.append(text("perm_granted", language, permission=name))
-        elif outcome.status is ProbeStatus.FAILED:
+        elif probe.status is ProbeStatus.FAILED:
+            outcome = report.outcomes[probe.permission]
             cause = (outcome.diagnosis or Diagnosis(Cause.UNKNOWN)).cause
-            title = cause_title(cause, language, exchange_id=spec.id)
+            title = cause_title(cause, language, exchange_id=view.exchange_id)
             lines.append(text("perm_failed", language, permission=name, cause=title))
         else:
             lines.append(text("perm_skipped", language, permission=name))
-    if report.ok:
+    if view.ok:
         return SubmissionResult(True, text("verdict_ok", language), tuple(lines))
-    diag = report.diagnosis or Diagnosis(Cause.UNKNOWN)
-    campaigns = _campaigns(report, language)
+    campaigns = ", ".join(text(f"campaign_{ct.value}", language) for ct in view.qualifies)
     if campaigns:
         lines.append(text("qualifies", language, campaigns=campaigns))
-    said = exchange_said(report, spec.display_name, diag.code, language)  # never one of our internal labels
+    said = view.said  # never one of our internal labels
     if said is not None and (said.words or said.code):
         words = " ".join(part for part in (said.words, f"({said.code})" if said.code else None) if part)
-        lines.append(text("exchange_said", language, exchange=spec.display_name, code=redact(words)))
+        lines.append(text("exchange_said", language, exchange=view.exchange_name, code=redact(words)))
     elif said is not None and said.note:
         lines.append(redact(said.note))
-    return SubmissionResult(False, cause_title(diag.cause, language, exchange_id=spec.id), tuple(lines))
+    return SubmissionResult(False, view.title, tuple(lines))

@@ -215,13 +215,32 @@ _CRED_WORDS_RE = re.compile(r"(?i)key|secret|pass|memo|ключ|секрет|п�
 _ID_CONTEXT = 40
 
 
+# Mixed-case addresses of chains without a prefix of their own, quiet only when named as an address or wallet just
+# before them (unnamed, they look like any random run): Solana (base58 of a 32-byte key, 32-44 characters;
+# https://solana.com/docs/core/accounts), TON's user-friendly form (48 base64url characters starting with E, U, k
+# or 0 and Q, less a - or _ at its ends, which a run loses;
+# https://docs.ton.org/v3/concepts/dive-into-ton/ton-blockchain/smart-contract-addresses) and IPFS CIDv0 ("Qm" and
+# 44 base58 characters; https://docs.ipfs.tech/concepts/content-addressing/). None of the twelve exchanges issues
+# a key or secret of these shapes (`SHAPES`): MEXC's 32-character keys start "mx0", with a 0 that base58 lacks.
+_NAMED_ADDRESS_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}|[EUk0]Q[A-Za-z0-9_-]{44,46}|Qm[1-9A-HJ-NP-Za-km-z]{44}")
+_ADDRESS_LABEL_RE = re.compile(
+    r"(?i)(?:(?<![a-z])(?:address|addr|wallet|cid|ipfs)|адрес[а-яё]*|кошел[её]к[а-яё]*|地址|钱包)"
+    r"(?:\s*(?:is|[^\W\d_]{1,12})){0,2}[\s\"':=#№\-—是为]*$"  # up to two words between: "адрес кошелька Solana:"
+)
+
+
 def _named_as_id(text: str, start: int, token: str) -> bool:
-    """True when the single-case run at `start` is introduced as an order id, hash, address...; never for mixed
-    case (no exchange issues mixed-case ids, every mixed-case random run is treated as a credential)."""
-    if any(c.isupper() for c in token) and any(c.islower() for c in token):
-        return False
+    """True when the run at `start` is introduced as an order id, hash, address...: a single-case run after any
+    such name; a mixed-case one only when it has an address's shape (`_NAMED_ADDRESS_RE`) and is named as an
+    address or wallet (no exchange issues mixed-case ids, every other mixed-case random run is a credential)."""
     before = text[max(0, start - _ID_CONTEXT) : start]
     before = before.rsplit("\n", 1)[-1]
+    if any(c.isupper() for c in token) and any(c.islower() for c in token):
+        named = _ADDRESS_LABEL_RE.search(before)
+        # a credential word anywhere before it on the line ("secret key address: ...") keeps it a credential
+        return (
+            _NAMED_ADDRESS_RE.fullmatch(token) is not None and named is not None and not _CRED_WORDS_RE.search(before)
+        )
     match = _ID_LABEL_RE.search(before)
     return match is not None and not _CRED_WORDS_RE.search(before[match.start() :])
 

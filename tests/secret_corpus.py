@@ -329,6 +329,29 @@ def _tron(rng: random.Random) -> str:
             return value
 
 
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _mixed(value: str) -> bool:
+    return any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def _solana(rng: random.Random) -> str:
+    while True:
+        value = _r(rng, _BASE58, rng.randint(32, 44))
+        if _mixed(value):
+            return value
+
+
+def _ton(rng: random.Random) -> str:
+    alphabet = string.ascii_letters + string.digits + "_-"
+    return rng.choice("EU") + "Q" + _r(rng, alphabet, 46)
+
+
+def _cid(rng: random.Random) -> str:
+    return "Qm" + _r(rng, _BASE58, 44)
+
+
 def _btc(rng: random.Random) -> str:
     base58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
     while True:
@@ -431,6 +454,9 @@ _FILLS: dict[str, Fill] = {
     "ethc": _eth_checksum_like,
     "tx": _tx,
     "tron": _tron,
+    "solana": _solana,
+    "ton": _ton,
+    "cid": _cid,
     "btc": _btc,
     "order": _order_numeric,
     "kraken_order": _order_kraken,
@@ -584,9 +610,16 @@ ORDINARY: dict[str, dict[str, list[str]]] = {
         "zh": ["IP白名单已添加{ip}"],
     },
     "addresses_other": {
-        "en": ["my TRON address {tron}", "BTC: {btc}"],
-        "ru": ["адрес USDT TRC20: {tron}"],
-        "zh": ["波场地址{tron}"],
+        "en": [
+            "my TRON address {tron}",
+            "BTC: {btc}",
+            "my Solana wallet address: {solana}",
+            "send to address {solana} please",
+            "TON wallet {ton}",
+            "the ipfs CID is {cid}",
+        ],
+        "ru": ["адрес USDT TRC20: {tron}", "адрес кошелька Solana: {solana}", "мой TON-кошелёк {ton}"],
+        "zh": ["波场地址{tron}", "我的Solana钱包地址是{solana}", "TON地址：{ton}"],
     },
     "identifiers": {
         "en": [

@@ -183,3 +183,21 @@ class TestSplitCredentials:
     def test_pem_with_two_other_values_is_ambiguous(self) -> None:
         pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ4x7uV0Ry3a6sT9bW1q\n-----END PRIVATE KEY-----"
         assert not split_credentials(f"{KEY} {SECRET}\n{pem}").key_known
+
+
+def test_addresses_of_chains_without_a_prefix_are_quiet_only_when_named() -> None:
+    """Solana, TON and IPFS CIDv0 look like random mixed-case runs: named as an address or wallet they are not
+    credentials; bare, or after a credential word on the same line, they still are."""
+    solana = "pxcLtFMzYEVKHDtimypAfh4TX24BWY1HVfhaKuvWRK72"
+    ton = "UQSDxoz0TusWZFxlB7FatQfk7QkE4_gmBPPFKytt1EcKTgl-"
+    cid = "QmDUirZBZYRaFgwVpnnzKoz76Mkvu2RxomSgKBxz2oDsje"
+    for quiet in (
+        f"my Solana wallet address: {solana}",
+        f"адрес кошелька Solana: {solana}",
+        f"我的Solana钱包地址是{solana}",
+        f"TON wallet {ton}",
+        f"ipfs cid {cid}",
+    ):
+        assert not looks_like_secret(quiet), quiet
+    for loud in (solana, f"here: {ton}", f"my secret key address: {solana}", f"address {'mx0vgl' + 'Ab3dE' * 5 + 'x'}"):
+        assert looks_like_secret(loud), loud

@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 
 
 def message_texts(message: Message) -> list[str]:
-    """Every text a message carries that a person typed: text (commands included), caption, a poll's question and
-    options, a venue's title and address, a shared contact's names and vCard."""
+    """Every text a message carries that a person typed: text (commands included), caption, a file's name, a poll's
+    question and options, a venue's title and address, a shared contact's names and vCard. (What is inside a file
+    or a picture is not read.)"""
     texts = [message.text, message.caption]
+    if message.document is not None:
+        texts.append(message.document.file_name)
     if message.poll is not None:
         texts += [message.poll.question, *(option.text for option in message.poll.options)]
     if message.venue is not None:

@@ -60,10 +60,10 @@ async def test_a_command_with_a_secret_after_it_is_deleted_first_and_not_run(
             )
 
 
-async def test_any_command_a_caption_and_a_glued_secret_are_deleted(tmp_path: Path) -> None:
+async def test_any_command_a_caption_a_glued_secret_and_a_file_name_are_deleted(tmp_path: Path) -> None:
     async with bot_env(tmp_path) as env:
         fake = env.world.fakes["mexc"]
-        secrets = [fake.new_secret() for _ in range(4)]
+        secrets = [fake.new_secret() for _ in range(5)]
         for text in (f"/help {secrets[0]}", f"/frobnicate {secrets[1]}"):
             sent = env.api.send_text(text)
             assert (await env.wait_method("deleteMessage")).params["message_id"] == sent["message_id"]
@@ -72,6 +72,8 @@ async def test_any_command_a_caption_and_a_glued_secret_are_deleted(tmp_path: Pa
         glued = env.api.send_text(f"我的密钥：{secrets[3]}，请帮忙")
         assert (await env.wait_method("deleteMessage")).params["message_id"] == glued["message_id"]
         await env.wait_text("looked like an API key")
+        named = env.api.send_document(file_name=f"key_{secrets[4]}.txt")  # a file named after its secret
+        assert (await env.wait_method("deleteMessage")).params["message_id"] == named["message_id"]
         assert not any(s in _sent(env) for s in secrets)
 
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.diagnosis import classify_error, classify_result, diagnose_report, precheck
+from bot.diagnosis.classify import nonce_window_too_small
 from bot.diagnosis.model import Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CheckStyle, ExchangeSpec, TradesProbe, get_spec
 from bot.exchanges.credentials import Credentials
@@ -151,7 +152,6 @@ def _kraken_parse(reply: Any) -> dict[str, Any]:
     }
 
 
-KRAKEN_MIN_NONCE_WINDOW = 5000
 KRAKEN_NEEDS: Mapping[Permission, tuple[str, ...]] = {
     Permission.VIEW_ACCOUNT_BALANCE: ("query-funds",),
     Permission.VIEW_DEPOSIT_ADDRESS: ("query-funds",),
@@ -160,10 +160,9 @@ KRAKEN_NEEDS: Mapping[Permission, tuple[str, ...]] = {
 
 
 def _kraken_grants(info: dict[str, Any]) -> dict[Permission, Diagnosis | None]:
-    window = info.get("nonce_window")
-    if window is not None and window < KRAKEN_MIN_NONCE_WINDOW:
-        diag = Diagnosis(Cause.NONCE_WINDOW, code=f"nonce_window={window}", detail="nonce window below 5000")
-        return dict.fromkeys(Permission, diag)
+    too_small = nonce_window_too_small(info)
+    if too_small is not None:
+        return dict.fromkeys(Permission, too_small)
     have = set(info.get("permissions") or [])
     out: dict[Permission, Diagnosis | None] = {}
     for perm, needed in KRAKEN_NEEDS.items():

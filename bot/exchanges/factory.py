@@ -83,12 +83,13 @@ MAX_RETRY_AFTER_S = 3600.0
 
 
 class _Reply:
-    """What the paced request saw of its reply: the response headers (for Retry-After)."""
+    """What the paced request saw of its reply: the HTTP status and the response headers (for Retry-After)."""
 
-    __slots__ = ("headers",)
+    __slots__ = ("headers", "status")
 
     def __init__(self) -> None:
         self.headers: Mapping[str, str] | None = None
+        self.status: int | None = None
 
 
 _REPLY: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("exchange_reply", default=None)
@@ -120,7 +121,14 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
 
 
 def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
-    """Route every request of `client` through `limiter`, and note a reply's Retry-After on what it raises."""
+    """Route every request of `client` through `limiter`, and note on what a request raises its reply's HTTP
+    status (`http_status`) and Retry-After (`retry_after`).
+
+    The status matters where ccxt's text loses it: BigONE answering 403 with a JSON code ccxt does not know
+    raises a plain ExchangeError whose message has no status, and HuFi counts any 401/403 from BigONE as a
+    missing permission (`bot.diagnosis.rules.EXCHANGE_STATUS`). It is noted per request (a context variable set
+    around the call), not per client: a check's probes share a client and run at the same time.
+    """
     send = getattr(client, method)
 
     async def paced(*args: Any, **kwargs: Any) -> Any:
@@ -133,6 +141,9 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
             wait = retry_after_seconds(reply.headers)
             if wait is not None:
                 exc.retry_after = wait  # type: ignore[attr-defined]
+            if reply.status is not None and getattr(exc, "http_status", None) is None:
+                with contextlib.suppress(AttributeError):
+                    exc.http_status = reply.status  # type: ignore[attr-defined]
             raise
         finally:
             _REPLY.reset(token)
@@ -146,6 +157,8 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
         noted = _REPLY.get()
         if noted is not None:
             noted.headers = headers
+            with contextlib.suppress(TypeError, ValueError):
+                noted.status = int(code)
         return on_rest(code, reason, url, method, headers, *rest)
 
     client.on_rest_response = on_rest_response

@@ -79,7 +79,9 @@ def trades_call(trades: TradesProbe, now_ms: int) -> tuple[str, int, int | None,
 
 
 def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
-    """The same exception class with a redacted message and no traceback or chained causes.
+    """The same exception class with a redacted message and no traceback or chained causes; the HTTP status
+    of the reply, when the client factory noted it (`http_status`: the diagnosis reads it where the text lost
+    it, as for BigONE's 403 with a code ccxt doesn't know), is kept.
 
     Signed-request details ccxt puts in the text (the URL's signature, timestamp and key parameters) go too.
     """
@@ -88,9 +90,12 @@ def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
         copy = type(error)(message)
         if redactor.redact(copy) != redactor.redact(message):  # a class that renders its args oddly
             raise TypeError
-        return copy
     except Exception:  # noqa: BLE001 - classes with other constructors
-        return RuntimeError(f"{type(error).__name__}: {message}")
+        copy = RuntimeError(f"{type(error).__name__}: {message}")
+    status = getattr(error, "http_status", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        copy.http_status = status  # type: ignore[attr-defined]
+    return copy
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -32,13 +32,15 @@ from bot import checks
 from bot.checks import CheckResult, RateLimited
 from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
-from bot.exchanges.catalog import CATALOG, get_spec
+from bot.exchanges.catalog import CATALOG, ExchangeSpec, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
+from bot.telegram_limits import Priority, priority
 from bot.verdict import verdict_view
 from handlers import callbacks
+from handlers.check_tasks import check_tasks
 from handlers.common import LiveMessage, button, delete_secret_message, safe_edit, safe_send
 from handlers.hufi_paste import HUFI_PASTE, focus_for
 from handlers.policy import not_banned
@@ -379,14 +381,41 @@ async def _finish(update: Update, context: Any, exchange_id: str, campaign: str 
     assert update.effective_user is not None and update.effective_chat is not None
     await services.drafts.wipe(update.effective_user.id)
     await _at(update, context, END)
-    await run_check(update.effective_chat, context, update.effective_user.id, exchange_id, creds, campaign)
+    _start_check(update, context, update.effective_chat, update.effective_user.id, exchange_id, creds, campaign)
+
+
+def _start_check(
+    update: Update,
+    context: Any,
+    chat: Any,
+    user_id: int,
+    exchange_id: str,
+    creds: Credentials,
+    campaign: str | None,
+    *,
+    press: tuple[int, str | None] | None = None,
+) -> None:
+    """Run `run_check` as a task and return (`handlers.check_tasks`): waiting for a free slot, the check holds no
+    update slot and not its chat's turn. `press`: the button press that started it, held as one action until the
+    check ends."""
+
+    async def stopped() -> None:  # the bot stopped before the check could finish
+        await safe_send(chat.send_message, t("error"))
+
+    check = run_check(chat, context, user_id, exchange_id, creds, campaign)
+    services = services_of(context)
+    check_tasks(context.application).start(check, update, press=press, presses=services.presses, on_cancel=stopped)
 
 
 # -- running a check and showing the verdict -----------------------------------------------------------------------
 async def run_check(
     chat: Any, context: Any, user_id: int, exchange_id: str, creds: Credentials, campaign: str | None
 ) -> CheckResult | None:
-    """Run the check with a live progress message, then send the verdict with its first step (None: not run)."""
+    """Run the check with a live progress message, then send the verdict with its first step (None: not run).
+
+    The chat's key flow and "check again" run it as a task (`_start_check`); the Mini App awaits it. Its
+    progress message and verdict go after answers to other users' commands and buttons, its progress edits
+    last (`bot.telegram_limits`)."""
     services = services_of(context)
     spec = get_spec(exchange_id)
     try:
@@ -394,6 +423,21 @@ async def run_check(
     except RateLimited as limited:
         await _tell_limited(chat, limited)
         return None
+    with priority(Priority.VERDICT):
+        return await _checked(chat, context, services, spec, user_id, creds, campaign)
+
+
+async def _checked(
+    chat: Any,
+    context: Any,
+    services: Services,
+    spec: ExchangeSpec,
+    user_id: int,
+    creds: Credentials,
+    campaign: str | None,
+) -> CheckResult:
+    """`run_check` once admitted: the progress message, the check, the verdict."""
+    exchange_id = spec.id
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name)
@@ -503,8 +547,16 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         minutes = services.settings.key_retention_minutes
         await safe_send(chat.send_message, t("no_stored_key", minutes=minutes), reply_markup=keyboard)
         return
-    await run_check(
-        chat, context, update.effective_user.id, stored.exchange_id, stored.credentials, stored.campaign_type
+    press = (query.from_user.id, query.data)  # the key `button` knows this press by
+    _start_check(
+        update,
+        context,
+        chat,
+        update.effective_user.id,
+        stored.exchange_id,
+        stored.credentials,
+        stored.campaign_type,
+        press=press,
     )
 
 

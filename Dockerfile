@@ -1,15 +1,17 @@
 # HuFi key-support bot. Build: docker build -t hufi-key-bot .   Run: see README, "Deploying".
 FROM python:3.11-slim
 
-# WEBHOOK_LISTEN: in a container the webhook server must listen on every interface to be reachable through the
-# published port (outside containers the default stays 127.0.0.1). Leave it out of .env so this value holds.
+# WEBHOOK_LISTEN, WEBAPP_LISTEN: in a container the webhook and Mini App servers must listen on every interface to
+# be reachable through the published ports (outside containers the default stays 127.0.0.1). Leave them out of
+# .env so these values hold.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PTB_TIMEDELTA=1 \
     DATABASE_PATH=/data/bot.sqlite3 \
-    WEBHOOK_LISTEN=0.0.0.0
+    WEBHOOK_LISTEN=0.0.0.0 \
+    WEBAPP_LISTEN=0.0.0.0
 
 WORKDIR /app
 # The exact versions CI tested, each checked against its hash (the build backend, setuptools, is among them);
@@ -29,8 +31,9 @@ RUN pip install --no-deps --no-build-isolation . \
 
 USER bot
 VOLUME ["/data"]
-# Webhook mode only (WEBHOOK_PORT's default); polling needs no inbound port
-EXPOSE 8443
+# Webhook mode (WEBHOOK_PORT's default; the Mini App shares it), and the Mini App's own server when polling
+# (WEBAPP_PORT's default, only with WEBAPP_URL set); polling alone needs no inbound port
+EXPOSE 8443 8081
 
 # Is the bot running and hearing from Telegram? `status --self` reads the heartbeat the bot rewrites next to its
 # database after every successful poll (or, with a webhook, every getWebhookInfo): no network, no database, no

@@ -15,7 +15,7 @@ INSTALL := $(BIN)/python -m pip install --quiet
 # the project itself, editable, with the locked setuptools (-qq: setuptools' notice about editable installs)
 INSTALL_PROJECT := $(INSTALL) --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: setup demo test lint lock lock-upgrade
+.PHONY: setup demo test lint lock lock-upgrade i18n-update i18n-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ lock: | $(BIN)/uv
 		-o requirements.lock
 	$(BIN)/python -c '$(BUILD_REQUIRES)' | $(BIN)/uv pip compile pyproject.toml - --extra test \
 		-c requirements.lock $(LOCK_FLAGS) $(UPGRADE) -o requirements-dev.lock
+
+# Translations (bot/i18n/TRANSLATING.md): the template from the code's texts, merged into every language's catalog
+# and label file (new entries empty, changed ones fuzzy); i18n-check only says whether that is needed.
+i18n-update: $(VENV)/.installed-run
+	$(BIN)/python -m bot.i18n.extract
+
+i18n-check: $(VENV)/.installed-run
+	$(BIN)/python -m bot.i18n.extract --check
 
 # Every locked package at its newest release
 lock-upgrade:

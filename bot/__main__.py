@@ -4,6 +4,10 @@ Bad settings are printed one line each and exit with code 2, never with a traceb
 Ctrl-C and Ctrl-D at a prompt (one line each). Each command imports what it needs when it runs: `status --self`,
 the container's health check, loads the standard library and `bot.heartbeat` only (no ccxt, no telegram, no
 pydantic; tests/test_heartbeat.py checks it).
+
+`check` and `demo` speak the language given with `--lang` (en, ru, zh_Hans, es, tr, vi; or a tag like zh-CN), else
+the environment's locale (LC_ALL, LC_MESSAGES, LANG), else English: the report, the verdict and the steps (`check`),
+the bot's messages (`demo`, whose user writes with that `language_code`). The prompts and errors stay English.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ STATUS_EPILOG = """examples:
   python -m bot status --self     the container's health check: is the bot on this machine running and hearing
                                   from Telegram? (reads its heartbeat file; exit 1: no)"""
 
+LANG_HELP = (
+    "the language of the report: en, ru, zh_Hans, es, tr or vi (a tag such as zh-CN or ru_RU.UTF-8 works too); "
+    "default: the locale (LC_ALL, LC_MESSAGES, LANG), else English"
+)
 NO_TERMINAL = (
     "Standard input is not a terminal, so the key can't be asked for with hidden input. Run it in a terminal, "
     "or pass --stdin to read the API key, the secret{extra} from standard input, one per line."
@@ -119,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulated in this process. Ctrl-C or Ctrl-D (or /quit) leaves.",
     )
     demo.add_argument("--script", help=argparse.SUPPRESS)
+    demo.add_argument("--lang", metavar="LANG", help=LANG_HELP)
     check = sub.add_parser(
         "check",
         help="check an API key from the command line (asks for it, never from argv)",
@@ -131,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--campaign-type", metavar="TYPE", help="also say whether the key qualifies for this campaign type (above)"
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--lang", metavar="LANG", help=LANG_HELP)
     check.add_argument(
         "--stdin",
         action="store_true",
@@ -189,7 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from bot.sandbox.demo import run_demo
 
-            return asyncio.run(run_demo(script=args.script))
+            language = _language(args.lang)
+            if language is None:
+                return 2
+            return asyncio.run(run_demo(script=args.script, language=language))
         except KeyboardInterrupt:  # Ctrl-C before the demo was up (it handles its own afterwards)
             print("\nBye.", flush=True)
             return 130
@@ -208,6 +221,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_bot(settings)
     return _status(settings)
+
+
+def _language(given: str | None) -> str | None:
+    """The language of `--lang`, else of the locale; None (after saying why) for a `--lang` we have no catalog for."""
+    from bot.i18n import LANGUAGES, from_locale, parse
+
+    if given is None:
+        return from_locale()
+    language = parse(given)
+    if language is None:
+        print(f"Unknown language {given[:20]!r}. Known: {', '.join(LANGUAGES)}", file=sys.stderr)
+    return language
 
 
 def _settings(*, require_token: bool) -> Settings | None:
@@ -250,11 +275,17 @@ def _check(args: argparse.Namespace) -> int:
         print(f"Unknown campaign type {args.campaign_type[:40]!r}. Known: {', '.join(CampaignType)}", file=sys.stderr)
         return 2
     campaign = args.campaign_type.upper() if args.campaign_type else None
+    language = _language(args.lang)
+    if language is None:
+        return 2
     settings = _settings(require_token=False)
     if settings is None:
         return 2
     if not spec.needs_key:
-        print(f"{spec.display_name} needs no API key. {spec.connect_hint}")
+        from bot.advice import connect_hint
+        from bot.cli_texts import cli_text
+
+        print(cli_text(language, "no_key", exchange=spec.display_name, hint=connect_hint(spec.id, language)))
         return 0
     if not args.stdin and not sys.stdin.isatty():
         extra = "".join(f" and the {c.label}" for c in spec.extra_credentials)
@@ -272,7 +303,7 @@ def _check(args: argparse.Namespace) -> int:
     import asyncio
 
     try:
-        return asyncio.run(_run_check(spec, creds, settings, campaign, args.json))
+        return asyncio.run(_run_check(spec, creds, settings, campaign, args.json, language))
     except KeyboardInterrupt:
         print(f"\n{CANCELLED}", file=sys.stderr)
         return 130
@@ -309,7 +340,7 @@ def _read_stdin(spec: ExchangeSpec) -> Credentials:
 
 
 async def _run_check(
-    spec: ExchangeSpec, creds: Credentials, settings: Settings, campaign: str | None, as_json: bool
+    spec: ExchangeSpec, creds: Credentials, settings: Settings, campaign: str | None, as_json: bool, language: str
 ) -> int:
     import json
 
@@ -339,7 +370,7 @@ async def _run_check(
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(render_report(report, campaign, settings.hufi_outbound_ips))
+        print(render_report(report, campaign, settings.hufi_outbound_ips, language))
     return 0 if report.ok else 1
 
 
@@ -393,41 +424,49 @@ def _staging_keys(exchange_id: str | None, *, as_json: bool) -> int:
     return 0
 
 
-def render_report(report: KeyCheckReport, campaign: str | None, outbound_ips: Sequence[str] = ()) -> str:
-    """The report as plain text: per permission, then the verdict (the same view the chat and the card show)."""
+def render_report(
+    report: KeyCheckReport, campaign: str | None, outbound_ips: Sequence[str] = (), language: str = "en"
+) -> str:
+    """The report as plain text in `language`: per permission, then the verdict (the same view the chat and the
+    card show)."""
+    from bot.cli_texts import cli_text
     from bot.diagnosis.model import CampaignType
     from bot.verdict import verdict_view
 
-    view = verdict_view(report, outbound_ips=outbound_ips)
-    lines = [f"{view.exchange_name} key {view.fingerprint}"]
+    def say(key: str, **values: object) -> str:
+        return cli_text(language, key, **values)
+
+    view = verdict_view(report, outbound_ips=outbound_ips, language=language)
+    lines = [say("key", exchange=view.exchange_name, fingerprint=view.fingerprint)]
     for probe in view.probes:
         detail = probe.summary or probe.exchange_code or ""
         lines.append(f"  [{MARKS[probe.status.value]}] {probe.permission.value:<28} {detail}")
     lines.append("")
     if view.ok:
-        lines.append("Every permission HuFi checks is granted.")
+        lines.append(say("all_granted"))
         if view.hufi_next:
-            lines.append(f"In HuFi: {view.hufi_next}")
+            lines.append(say("in_hufi", text=view.hufi_next))
     else:
-        lines.append(f"Cause: {view.title} ({view.cause})")
+        lines.append(say("cause", title=view.title, cause=view.cause))
         if view.alternatives:
-            lines.append("Could also be: " + ", ".join(a.title for a in view.alternatives))
+            lines.append(say("could_also_be", titles=", ".join(a.title for a in view.alternatives)))
         said = view.said
-        if said is not None and (said.words or said.code):
-            words = f"“{said.words}”" if said.words else ""
-            code = f"code {said.code}" if said.code else ""
-            lines.append(f"{view.exchange_name} said: " + (f"{words} ({code})" if words and code else words or code))
+        if said is not None and said.words and said.code:
+            lines.append(say("said_words_code", exchange=view.exchange_name, words=said.words, code=said.code))
+        elif said is not None and (said.words or said.code):
+            words = say("said_words", words=said.words) if said.words else say("said_code", code=said.code)
+            lines.append(say("said", exchange=view.exchange_name, what=words))
         elif said is not None and said.note:
-            lines.append(f"What the check saw: {said.note}")
+            lines.append(say("saw", note=said.note))
         for n, step in enumerate(view.steps, 1):
             lines.append(f"  {n}. {step.title}: {step.text}")
         if not view.recheck and not view.stopped_early:
-            lines.append("Checking this same key again won't help: it needs new key details.")
+            lines.append(say("no_recheck"))
     types = [ct.value for ct in view.qualifies]
-    lines.append("Qualifies for: " + (", ".join(types) if types else "no campaign type yet"))
+    lines.append(say("qualifies", types=", ".join(types)) if types else say("qualifies_none"))
     if campaign:
         ok = CampaignType(campaign) in view.qualifies
-        lines.append(f"{campaign}: {'yes' if ok else 'no'}")
+        lines.append(f"{campaign}: {say('yes') if ok else say('no')}")
     return "\n".join(lines)
 
 

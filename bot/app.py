@@ -23,6 +23,8 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, D
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, TELEGRAM_CODES
+from bot.i18n.catalogs import preload
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_request import AiohttpRequest
@@ -31,19 +33,12 @@ from handlers.private import FLOW_NAME
 from handlers.stats import schedule_digest
 from handlers.support import verify_support_chat
 from handlers.support_sender import TelegramSender
+from handlers.texts import COMMANDS
 from handlers.webapp import attach_webapp
 from storage.persistence import SqliteConversationPersistence
 
 log = logging.getLogger(__name__)
 
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("check", "Check an exchange API key the way HuFi does"),
-    ("status", "Is HuFi, an exchange or this bot down?"),
-    ("forget", "Delete any key kept for “check again”"),
-    ("support", "Talk to HuFi support"),
-    ("cancel", "Stop the current step"),
-    ("help", "What this bot does"),
-)
 WIPE_JOB = "wipe-expired-keys"
 EXCHANGE_LIST_JOB = "hufi-exchange-list"
 
@@ -197,10 +192,26 @@ def handled_updates(app: App) -> HandledUpdates | None:
     return processor.handled if isinstance(processor, PerChatUpdateProcessor) else None
 
 
+def command_menu(language: str) -> list[BotCommand]:
+    """The command menu in `language` (handlers.texts.COMMANDS)."""
+    return [BotCommand(name, COMMANDS(language, name)) for name in COMMANDS.source]
+
+
+async def set_command_menus(app: App) -> None:
+    """The command menu in every language: English as the default list, and one list per other language for users
+    whose Telegram app is in it (setMyCommands' `language_code`, https://core.telegram.org/bots/api#setmycommands)."""
+    await app.bot.set_my_commands(command_menu(DEFAULT_LANGUAGE))
+    for language in LANGUAGES:
+        if language != DEFAULT_LANGUAGE:
+            await app.bot.set_my_commands(command_menu(language), language_code=TELEGRAM_CODES[language])
+
+
 async def on_start(app: App) -> None:
-    """The bot's start-up steps (PTB's post_init): the command menu, the support chat's set-up, background work."""
+    """The bot's start-up steps (PTB's post_init): the catalogs, the command menus, the support chat's set-up,
+    background work."""
     services = services_of(app)
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    preload()  # a catalog that can't be read fails the start, not a user's first message
+    await set_command_menus(app)
     if services.support is not None:
         services.support.chat_problems = await verify_support_chat(app.bot, services.settings, services.support)
     await services.start()

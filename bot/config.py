@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret_token: SecretStr | None = None
     support_contact: str = "https://hu.finance"
+    #: the language of the support chat: the card, staff answers, /stats (a code of bot.i18n.LANGUAGES)
+    staff_language: str = "en"
     #: every Bot API request through this HTTP(S) proxy (may carry a password: never shown)
     telegram_proxy_url: SecretStr | None = None
     #: use the standard HTTPS_PROXY / ALL_PROXY / NO_PROXY variables for the Bot API (off: they are ignored)
@@ -206,6 +208,16 @@ class Settings(BaseSettings):
         if level not in _LEVELS:
             raise ValueError(f"must be one of {', '.join(_LEVELS)}")
         return level
+
+    @field_validator("staff_language", mode="before")
+    @classmethod
+    def _staff_language(cls, value: Any) -> str:
+        from bot.i18n.languages import LANGUAGES, parse
+
+        language = parse(str(value))
+        if language is None:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)} (got {_short(value)})")
+        return language
 
     @field_validator("hufi_recording_oracle_url", "hufi_campaign_launcher_url")
     @classmethod

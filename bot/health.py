@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import ccxt
 
 from bot.exchanges.catalog import CATALOG, ExchangeSpec, cex_ids
 from bot.hufi_api import DirectorySource, ExchangeDirectory, HufiClient, HufiError, short_text
+from bot.i18n import DEFAULT_LANGUAGE, Texts
 
 if TYPE_CHECKING:
     from bot.exchanges.factory import ClientFactory
@@ -532,12 +534,68 @@ def build_health_service(
 
 # -- rendering -------------------------------------------------------------------------------------------------
 
-_OVERALL_TEXT: Mapping[State, str] = {
-    State.OK: "Everything is working.",
-    State.DEGRADED: "Mostly working; some services have problems.",
-    State.DOWN: "Something important is down right now.",
-    State.DISABLED: "Nothing is checked.",
+#: What /status says, as data: the English source of the catalog entries `status.<key>` (bot.i18n). Plain text
+#: (the edge escapes it). The labels of HuFi's and the bot's own checks are here too (`label_<check name>`);
+#: an exchange's check is labelled with its name.
+STATUS_EN: dict[str, str] = {
+    "overall_ok": "Everything is working.",
+    "overall_degraded": "Mostly working; some services have problems.",
+    "overall_down": "Something important is down right now.",
+    "overall_disabled": "Nothing is checked.",
+    "switched_off": "switched off by HuFi",
+    "down_maintenance": "under maintenance",
+    "down_timeout": "not answering (timed out)",
+    "down_unreachable": "not answering",
+    "down_dependency": "having problems",
+    "down_other": "not working",
+    "degraded_rate_limited": "busy",
+    "degraded_slow": "slow",
+    "degraded_other": "answering with errors",
+    "line": "{light} {name}: {state}",
+    "last_error": "last error {time}: {error}",
+    "not_checked": "not checked by this bot",
+    "not_listed": "Not on HuFi's list (keys can still be checked here):",
+    "group_hufi": "HuFi",
+    "group_exchanges": "Exchange APIs",
+    "group_bot": "This bot",
+    "bot": "Bot",
+    "last_check": "Last check: {time} UTC",
+    "round_took": "Round took {duration}",
+    "exchange_list": "Exchange list: {source}",
+    "list_launcher": "HuFi's campaign launcher (fetched {time})",
+    "list_builtin": "built-in catalog",
+    "list_failed": "{source}; last fetch failed: {error}",
+    "verdict_switched_off": (
+        "HuFi has switched {name} off for now, so keys for it can't be added at the moment; "
+        "this is not your key. Watch HuFi's announcements for its return."
+    ),
+    "verdict_maintenance": "{name} is under maintenance right now; this is not your key. Try again once it is back.",
+    "verdict_api_down": "{name}'s API is not answering right now; this is not your key. Try again later.",
+    "verdict_hufi_down": "HuFi's servers are having trouble right now; this is not your key. Try again later.",
+    f"label_{RECORDING_ORACLE}": "HuFi recording oracle (key checks)",
+    f"label_{CAMPAIGN_LAUNCHER}": "HuFi campaign launcher",
+    f"label_{DATABASE}": "Database",
+    f"label_{TELEGRAM}": "Telegram Bot API",
+    # the bot's own numbers for staff (handlers.status, bot.status_page)
+    "fact_vault": "active vault entries",
+    "fact_tickets": "open tickets",
+    "fact_outbox": "outbox backlog",
+    "fact_running": "checks running",
+    "fact_running_value": "{running} (queue {queue})",
+    "fact_moved": "support chat moved",
+    "fact_moved_value": "now {chat}: set SUPPORT_CHAT_ID={chat}",
+    "fact_support_chat": "support chat",
+    "fact_ok": "ok",
+    "fact_version": "version",
+    "fact_uptime": "uptime",
+    "fact_database_size": "database size",
 }
+STATUS = Texts("status", STATUS_EN, description="/status (plain text)")
+
+
+def status_text(language: str, key: str, /, **values: object) -> str:
+    """A /status text in `language`."""
+    return STATUS(language, key, **values)
 
 
 def _ms(latency_ms: float | None) -> str:
@@ -546,31 +604,38 @@ def _ms(latency_ms: float | None) -> str:
     return f"{latency_ms / 1000:.1f} s" if latency_ms >= 1000 else f"{latency_ms:.0f} ms"
 
 
-def _plain(check: Check) -> str:
+def _plain(check: Check, language: str = DEFAULT_LANGUAGE) -> str:
     """What a non-ok state means, in a few words a user understands."""
     if check.state is State.DISABLED:
-        return "switched off by HuFi"
+        return status_text(language, "switched_off")
     if check.state is State.DOWN:
-        return {
-            "maintenance": "under maintenance",
-            "timeout": "not answering (timed out)",
-            "unreachable": "not answering",
-            "dependency": "having problems",
-        }.get(check.reason, "not working")
+        reason = check.reason if check.reason in ("maintenance", "timeout", "unreachable", "dependency") else "other"
+        return status_text(language, f"down_{reason}")
     if check.state is State.DEGRADED:
-        return {"rate_limited": "busy", "slow": "slow"}.get(check.reason, "answering with errors")
+        reason = check.reason if check.reason in ("rate_limited", "slow") else "other"
+        return status_text(language, f"degraded_{reason}")
     return ""
+
+
+def _label(check: Check, language: str) -> str:
+    """A check's name: HuFi's and the bot's own checks in `language`, an exchange by its name."""
+    key = f"label_{check.name}"
+    return status_text(language, key) if key in STATUS else check.label or check.name
 
 
 def _time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%H:%M UTC")
 
 
-def _line(check: Check, *, detailed: bool, label: str | None = None) -> list[str]:
-    name = label or check.label or check.name
-    plain = _plain(check)
+def _line(check: Check, *, detailed: bool, label: str | None = None, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    name = label or _label(check, language)
+    plain = _plain(check, language)
     if not detailed:
-        return [f"{check.light} {name}" + (f": {plain}" if plain else "")]
+        return [
+            status_text(language, "line", light=check.light, name=name, state=plain)
+            if plain
+            else f"{check.light} {name}"
+        ]
     parts = [f"{check.light} {name}"]
     if check.state is not State.DISABLED:
         parts.append(_ms(check.latency_ms))
@@ -581,13 +646,19 @@ def _line(check: Check, *, detailed: bool, label: str | None = None) -> list[str
         parts.append(check.detail or plain)
     lines = [" · ".join(parts)]
     if check.state is State.OK and check.last_error and check.last_error_at is not None:
-        lines.append(f"    last error {_time(check.last_error_at)}: {check.last_error}")
+        lines.append(
+            "    " + status_text(language, "last_error", time=_time(check.last_error_at), error=check.last_error)
+        )
     return lines
 
 
-def _exchange_lines(snapshot: HealthSnapshot, directory: ExchangeDirectory | None, *, detailed: bool) -> list[str]:
+def _exchange_lines(
+    snapshot: HealthSnapshot, directory: ExchangeDirectory | None, *, detailed: bool, language: str
+) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
+    off = status_text(language, "switched_off")
+    disabled = LIGHTS[State.DISABLED]
     if directory is not None:
         for entry in directory.listed():
             if entry.kind == "dex":
@@ -595,12 +666,13 @@ def _exchange_lines(snapshot: HealthSnapshot, directory: ExchangeDirectory | Non
             seen.add(entry.id)
             check = snapshot.exchange(entry.id)
             if not entry.enabled:
-                lines.append(f"{LIGHTS[State.DISABLED]} {entry.display_name}: switched off by HuFi")
+                lines.append(status_text(language, "line", light=disabled, name=entry.display_name, state=off))
             elif check is None:
                 if detailed or not entry.known:
-                    lines.append(f"{LIGHTS[State.DISABLED]} {entry.display_name}: not checked by this bot")
+                    state = status_text(language, "not_checked")
+                    lines.append(status_text(language, "line", light=disabled, name=entry.display_name, state=state))
             else:
-                lines.extend(_line(check, detailed=detailed, label=entry.display_name))
+                lines.extend(_line(check, detailed=detailed, label=entry.display_name, language=language))
     others: list[str] = []
     for check in snapshot.group(Group.EXCHANGE):
         if check.exchange_id in seen:
@@ -608,13 +680,13 @@ def _exchange_lines(snapshot: HealthSnapshot, directory: ExchangeDirectory | Non
         status = directory.status(check.exchange_id or "") if directory is not None else "enabled"
         label = directory.display_name(check.exchange_id or "") if directory is not None else check.label
         if status == "disabled":
-            lines.append(f"{LIGHTS[State.DISABLED]} {label}: switched off by HuFi")
+            lines.append(status_text(language, "line", light=disabled, name=label, state=off))
         elif status == "enabled":
-            lines.extend(_line(check, detailed=detailed, label=label))
+            lines.extend(_line(check, detailed=detailed, label=label, language=language))
         elif detailed:
-            others.extend(_line(check, detailed=True, label=label))
+            others.extend(_line(check, detailed=True, label=label, language=language))
     if others:
-        lines.append("Not on HuFi's list (keys can still be checked here):")
+        lines.append(status_text(language, "not_listed"))
         lines.extend("  " + line for line in others)
     return lines
 
@@ -625,46 +697,58 @@ def format_summary(
     *,
     detailed: bool,
     extra: Mapping[str, str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
-    """Plain-text traffic lights: HuFi's services, each exchange's public API, the bot, and the time of the check.
+    """Plain-text traffic lights: HuFi's services, each exchange's public API, the bot, and the time of the check,
+    in `language`.
 
     `detailed` (support chat, staff, the CLI) adds latency, the last error of each check, where the exchange list
     came from, and the `extra` facts (outbox backlog, open tickets, version, uptime, ...), redacted.
     """
-    lines = [f"{LIGHTS[snapshot.overall]} {_OVERALL_TEXT[snapshot.overall]}", ""]
+    say = functools.partial(status_text, language)
+    lines = [f"{LIGHTS[snapshot.overall]} {say('overall_' + snapshot.overall.value)}", ""]
     hufi = snapshot.group(Group.HUFI)
     if hufi:
-        lines.append("HuFi")
+        lines.append(say("group_hufi"))
         for check in hufi:
-            lines.extend(_line(check, detailed=detailed))
+            lines.extend(_line(check, detailed=detailed, language=language))
         lines.append("")
-    exchange_lines = _exchange_lines(snapshot, directory, detailed=detailed)
+    exchange_lines = _exchange_lines(snapshot, directory, detailed=detailed, language=language)
     if exchange_lines:
-        lines.append("Exchange APIs")
+        lines.append(say("group_exchanges"))
         lines.extend(exchange_lines)
         lines.append("")
     bot_checks = snapshot.group(Group.BOT)
     if bot_checks:
-        lines.append("This bot")
+        lines.append(say("group_bot"))
         if detailed:
             for check in bot_checks:
-                lines.extend(_line(check, detailed=True))
+                lines.extend(_line(check, detailed=True, language=language))
         else:
             state = worst(c.state for c in bot_checks) or State.OK
-            problems = [f"{c.label} {_plain(c)}" for c in bot_checks if c.state in (State.DOWN, State.DEGRADED)]
-            lines.append(f"{LIGHTS[state]} Bot" + (f": {'; '.join(problems)}" if problems else ""))
+            problems = [
+                f"{_label(c, language)} {_plain(c, language)}"
+                for c in bot_checks
+                if c.state in (State.DOWN, State.DEGRADED)
+            ]
+            bot = say("bot")
+            lines.append(
+                say("line", light=LIGHTS[state], name=bot, state="; ".join(problems))
+                if problems
+                else f"{LIGHTS[state]} {bot}"
+            )
         lines.append("")
-    lines.append(f"Last check: {snapshot.taken_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
+    lines.append(say("last_check", time=f"{snapshot.taken_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"))
     if detailed:
-        lines.append(f"Round took {_ms(snapshot.duration_ms)}")
+        lines.append(say("round_took", duration=_ms(snapshot.duration_ms)))
         if directory is not None:
             if directory.source is DirectorySource.LAUNCHER and directory.refreshed_at is not None:
-                source = f"HuFi's campaign launcher (fetched {_time(directory.refreshed_at)})"
+                source = say("list_launcher", time=_time(directory.refreshed_at))
             else:
-                source = "built-in catalog"
+                source = say("list_builtin")
             if directory.last_error:
-                source += f"; last fetch failed: {directory.last_error}"
-            lines.append(f"Exchange list: {source}")
+                source = say("list_failed", source=source, error=directory.last_error)
+            lines.append(say("exchange_list", source=source))
         if extra:
             lines.append("")
             lines.extend(f"{short_text(k, 60)}: {short_text(v, 200)}" for k, v in extra.items())
@@ -672,7 +756,10 @@ def format_summary(
 
 
 def down_verdict(
-    exchange_id: str, snapshot: HealthSnapshot | None, directory: ExchangeDirectory | None = None
+    exchange_id: str,
+    snapshot: HealthSnapshot | None,
+    directory: ExchangeDirectory | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str | None:
     """One sentence for a user whose check failed, when the exchange or HuFi is down right now; else None.
 
@@ -689,16 +776,13 @@ def down_verdict(
         name = spec.display_name if spec else exchange_id
     switched_off = directory.is_switched_off(exchange_id) if directory is not None else False
     if switched_off or (check is not None and check.state is State.DISABLED):
-        return (
-            f"HuFi has switched {name} off for now, so keys for it can't be added at the moment; "
-            "this is not your key. Watch HuFi's announcements for its return."
-        )
+        return status_text(language, "verdict_switched_off", name=name)
     if check is not None and check.state is State.DOWN:
         if check.reason == "maintenance":
-            return f"{name} is under maintenance right now; this is not your key. Try again once it is back."
-        return f"{name}'s API is not answering right now; this is not your key. Try again later."
+            return status_text(language, "verdict_maintenance", name=name)
+        return status_text(language, "verdict_api_down", name=name)
     if snapshot is not None and snapshot.hufi_state is State.DOWN:
-        return "HuFi's servers are having trouble right now; this is not your key. Try again later."
+        return status_text(language, "verdict_hufi_down")
     return None
 
 
@@ -707,6 +791,7 @@ __all__ = [
     "DATABASE",
     "LIGHTS",
     "RECORDING_ORACLE",
+    "STATUS",
     "TELEGRAM",
     "Check",
     "CheckFn",
@@ -729,6 +814,7 @@ __all__ = [
     "probe_public_api",
     "recording_oracle_check",
     "standard_checks",
+    "status_text",
     "telegram_check",
     "worst",
 ]

@@ -172,7 +172,9 @@ async def open_services(
         clock=clock,
     )
     bans = BanRepository(db, clock)
-    submitter = CheckSubmitter(checks, bans=bans, drafts=drafts, support_contact=settings.support_contact)
+    submitter = CheckSubmitter(
+        checks, bans=bans, drafts=drafts, support_contact=settings.support_contact, user_language=users.language
+    )
     webapp = WebAppService(
         settings.webapp,
         bot_token=settings.telegram_bot_token.get_secret_value(),
@@ -232,6 +234,7 @@ def _support(
         version=__version__,
         clock=clock,
         outbound_ips=settings.hufi_outbound_ips,
+        staff_language=settings.staff_language,
     )
     topics = Topics(sender, TopicRepository(db, clock), users, chat)
     return Support(desk, topics, Delivery(desk, topics, sender))

@@ -19,7 +19,8 @@ from bot.diagnosis.model import Cause
 from bot.exchanges.catalog import CATALOG
 from bot.exchanges.factory import ClientFactory
 from bot.exchanges.report import KeyCheckReport
-from bot.health import build_health_service, down_verdict, format_summary
+from bot.health import build_health_service, down_verdict, format_summary, status_text
+from bot.i18n import DEFAULT_LANGUAGE
 from storage.db import Database
 
 #: Longest text of one message: Telegram counts 4,096 characters after entity parsing
@@ -66,14 +67,21 @@ class StatusPage:
             telegram=get_me,
         )
 
-    async def text(self, *, detailed: bool, extra: Mapping[str, str] | None = None) -> str:
+    async def text(
+        self, *, detailed: bool, extra: Mapping[str, str] | None = None, language: str = DEFAULT_LANGUAGE
+    ) -> str:
+        """The status in `language` (the user's; the staff language in the support chat)."""
         snapshot = await self.health.snapshot()
         facts = dict(extra or {})
         if detailed:
-            facts.setdefault("version", __version__)
-            facts.setdefault("uptime", str(timedelta(seconds=int(time.time() - self.started_at))))
-            facts.setdefault("database size", f"{(await self.db.size_bytes()) / 1024:.0f} KiB")
-        return format_summary(snapshot, self.health.directory, detailed=detailed, extra=facts if detailed else None)
+            facts.setdefault(status_text(language, "fact_version"), __version__)
+            uptime = str(timedelta(seconds=int(time.time() - self.started_at)))
+            facts.setdefault(status_text(language, "fact_uptime"), uptime)
+            size = f"{(await self.db.size_bytes()) / 1024:.0f} KiB"
+            facts.setdefault(status_text(language, "fact_database_size"), size)
+        return format_summary(
+            snapshot, self.health.directory, detailed=detailed, extra=facts if detailed else None, language=language
+        )
 
     async def healthy(self) -> bool:
         return (await self.health.snapshot()).healthy
@@ -90,12 +98,12 @@ class StatusPage:
         if self.health.directory is not None:
             await self.health.directory.ensure_fresh()
 
-    async def down_note(self, report: KeyCheckReport) -> str | None:
+    async def down_note(self, report: KeyCheckReport, language: str = DEFAULT_LANGUAGE) -> str | None:
         """When the verdict looks like an outage and /status agrees, say so instead of blaming the key."""
         verdict = report.verdict
         if report.ok or verdict is None or verdict.cause not in OUTAGE_CAUSES:
             return None
-        return down_verdict(report.exchange_id, await self.health.snapshot(), self.health.directory)
+        return down_verdict(report.exchange_id, await self.health.snapshot(), self.health.directory, language)
 
     async def close(self) -> None:
         await self.health.close()

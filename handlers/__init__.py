@@ -2,7 +2,9 @@
 
 Handlers import `bot.services` (for `services_of`) and the core, never `bot.app`; they construct nothing and
 never ask whether a service exists. Who may do what is a decorator from `handlers.policy` (`not_banned`,
-`with_support`, `staff_only`, `for_user`), decided once per update. Words live in `handlers.texts`, layouts in
+`with_support`, `staff_only`, `for_user`), decided once per update, and so is the language of the answer (the
+language step, `handlers.policy.language_of(context)`). Words live in `handlers.texts` (English source of the
+catalogs, `t(lang, key, ...)`), layouts in
 `handlers.render` (the chat) and `handlers.card` (the support card); callback data is built and matched strictly
 in `handlers.callbacks`.
 
@@ -22,18 +24,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application, ConversationHandler
+from telegram import Update
+from telegram.ext import Application, ConversationHandler, TypeHandler
 
 from handlers.errors import fallback_handlers, on_error
 from handlers.guard import guard_handlers
 from handlers.hufi_paste import hufi_paste_handlers
+from handlers.language import language_handlers
+from handlers.policy import resolve_language
 from handlers.private import key_flow, private_handlers
 from handlers.stats import stats_handlers
 from handlers.status import status_handlers
 from handlers.support import support_chat_handlers, support_handlers
 
-#: Handler groups: the secret guard first, then the support chat, then everything else (fallbacks last).
-GUARD_GROUP, SUPPORT_CHAT_GROUP, MAIN_GROUP = -2, -1, 0
+#: Handler groups: the language step (it decides the update's language and reads nothing the user typed), the
+#: secret guard, then the support chat, then everything else (fallbacks last).
+LANGUAGE_GROUP, GUARD_GROUP, SUPPORT_CHAT_GROUP, MAIN_GROUP = -3, -2, -1, 0
 
 
 def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -44,10 +50,12 @@ def register_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     support = support_handlers()
     # a pasted HuFi error: before support's relay and the fallbacks, after the support flow's description step
     pastes = hufi_paste_handlers(defer_to=[h for h in support if isinstance(h, ConversationHandler)])
+    app.add_handler(TypeHandler(Update, resolve_language), group=LANGUAGE_GROUP)
     app.add_handlers(guard_handlers(flow), group=GUARD_GROUP)
     app.add_handlers(support_chat_handlers(), group=SUPPORT_CHAT_GROUP)
     app.add_handlers(
-        [*main, *status_handlers(), *stats_handlers(), *pastes, *support, *fallback_handlers()], group=MAIN_GROUP
+        [*main, *language_handlers(), *status_handlers(), *stats_handlers(), *pastes, *support, *fallback_handlers()],
+        group=MAIN_GROUP,
     )
     app.add_error_handler(on_error)
 

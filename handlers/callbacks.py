@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from bot.diagnosis.model import CampaignType, Cause
 from bot.exchanges.catalog import CATALOG
+from bot.i18n import LANGUAGES
 
 
 def _one_of(words: Iterable[str]) -> str:
@@ -26,6 +27,7 @@ _EXCHANGE = _one_of(CATALOG)
 _CAMPAIGN = _one_of([*(ct.value for ct in CampaignType), "any"])
 _CAUSE = _one_of(c.value for c in Cause)
 _STEP = r"([0-9]{1,3})"
+_LANGUAGE = _one_of(LANGUAGES)
 
 CHECK = "check"
 FORGET = "forget"
@@ -43,6 +45,7 @@ START_CHECK = re.compile(rf"^{CHECK}\Z")
 FORGET_KEY = re.compile(rf"^{FORGET}\Z")
 NOTHING = re.compile(rf"^{NOOP}\Z")
 SKIP_DESCRIPTION = re.compile(rf"^{SUPPORT_SKIP}\Z")
+PICK_LANGUAGE = re.compile(rf"^lang:{_LANGUAGE}\Z")
 
 #: Every pattern a handler is registered with (the forged-data tests walk this list).
 PATTERNS = (
@@ -57,6 +60,7 @@ PATTERNS = (
     FORGET_KEY,
     NOTHING,
     SKIP_DESCRIPTION,
+    PICK_LANGUAGE,
 )
 
 
@@ -86,6 +90,10 @@ def check_again(check_id: int) -> str:
 
 def talk_to_support(check_id: int) -> str:
     return f"support:{check_id}"
+
+
+def pick_language(language: str) -> str:
+    return f"lang:{language}"
 
 
 _USER_ID = re.compile(rf"^{ID}\Z")

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import services_of
 from bot.telegram_limits import Priority, turn
+from handlers.policy import language_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ async def delete_secret_message(message: Message, context: Any, what: str) -> bo
             return True
         log.warning("could not delete a message holding a secret in chat %s: %s", message.chat_id, type(exc).__name__)
         if message.chat.type == "private":
-            await safe_send(message.chat.send_message, t("delete_failed", what=t(what)))
+            lang = language_of(context)
+            await safe_send(message.chat.send_message, t(lang, "delete_failed", what=t(lang, what)))
         return False
 
 
@@ -89,7 +91,7 @@ def button(
         with presses.action((query.from_user.id, query.data), update.update_id) as first:
             if not first:
                 log.info("repeated press of %s by user %s ignored", handler.__name__, query.from_user.id)
-                await answer_query(query, t("button_repeat"))
+                await answer_query(query, t(language_of(context), "button_repeat"))
                 return None
             await answer_query(query)
             return await handler(update, context, *args, **kwargs)

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 
 from bot.security import redact_for_log
 from handlers.common import answer_query, safe_send
+from handlers.policy import ensure_language, language_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -28,24 +29,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         redact_for_log(error)[:300],
     )
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":
-        await safe_send(update.effective_chat.send_message, t("error"))
+        lang = await ensure_language(update, context)  # the error handler gets a context of its own
+        await safe_send(update.effective_chat.send_message, t(lang, "error"))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("unknown_command"))
+    await update.effective_chat.send_message(t(language_of(context), "unknown_command"))
 
 
 async def other_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None
     too_long = len(message.text or "") > MAX_TEXT
-    await message.chat.send_message(t("too_long" if too_long else "unknown_input"))
+    await message.chat.send_message(t(language_of(context), "too_long" if too_long else "unknown_input"))
 
 
 async def other_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("media_hint"))
+    await update.effective_chat.send_message(t(language_of(context), "media_hint"))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -53,7 +55,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     answered best effort (`answer_query`)."""
     query = update.callback_query
     if query is not None:
-        await answer_query(query, t("stale_button"))
+        await answer_query(query, t(language_of(context), "stale_button"))
 
 
 def fallback_handlers() -> list[Any]:

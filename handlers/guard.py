@@ -21,6 +21,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, Mess
 
 from bot.secret_scan import looks_like_secret
 from handlers.common import delete_secret_message, safe_send
+from handlers.policy import language_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def guard_handlers(flow: BaseHandler[Any, Any, Any]) -> list[BaseHandler[Any, An
             return  # an answer to the key flow: the flow deletes and uses it
         await delete_secret_message(message, context, "what_pair")
         note = "secret_in_edit" if edited else "secret_in_command" if command else "secret_outside_flow"
-        await safe_send(chat.send_message, t(note))
+        await safe_send(chat.send_message, t(language_of(context), note))
         log.info("guard deleted a secret-looking message in a private chat (update %s)", update.update_id)
         raise ApplicationHandlerStop
 
@@ -78,10 +79,12 @@ async def _group_paste(update: Update, context: Any) -> None:
     assert message is not None
     deleted = await delete_secret_message(message, context, "what_pair")
     me = await context.bot.get_me()
-    link = f"https://t.me/{me.username}?start=check" if me.username else "a private chat with me"
+    lang = language_of(context)
+    link = f"https://t.me/{me.username}?start=check" if me.username else t(lang, "group_secret_no_link")
+    deleted_words = t(lang, "group_secret_deleted" if deleted else "group_secret_not_deleted")
     await safe_send(
         message.chat.send_message,
-        t("group_secret", deleted=t("group_secret_deleted" if deleted else "group_secret_not_deleted"), link=link),
+        t(lang, "group_secret", deleted=deleted_words, link=link),
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
     )
     log.warning(

@@ -27,7 +27,7 @@ from bot.hufi_errors import HufiError, HufiErrorKind, recognise
 from bot.secret_scan import looks_like_secret
 from bot.services import services_of
 from handlers import callbacks
-from handlers.policy import not_banned
+from handlers.policy import language_of, not_banned
 from handlers.render import esc, exchange_keyboard
 from handlers.support import user_message
 from handlers.texts import t
@@ -63,19 +63,20 @@ class _NotTakenBy(filters.UpdateFilter):
         return not any(h.check_update(update) not in (None, False) for h in self._handlers)
 
 
-def _explanation(found: HufiError) -> str:
+def _explanation(found: HufiError, lang: str) -> str:
     spec = CATALOG.get(found.exchange_id or "")
-    exchange = esc(spec.display_name) if spec is not None else t("hufi_the_exchange")
-    perms = ", ".join(f"{t('perm_' + p.value)} (<code>{p.value}</code>)" for p in found.permissions)
+    exchange = esc(spec.display_name) if spec is not None else t(lang, "hufi_the_exchange")
+    perms = ", ".join(f"{t(lang, 'perm_' + p.value)} (<code>{p.value}</code>)" for p in found.permissions)
     if found.kind is HufiErrorKind.MISSING:
-        named = t("hufi_missing_named", perms=perms) if perms else t("hufi_missing_unnamed")
+        named = t(lang, "hufi_missing_named", perms=perms) if perms else t(lang, "hufi_missing_unnamed")
         only_deposit = found.permissions == (Permission.VIEW_DEPOSIT_ADDRESS,)
-        return t("hufi_missing", named=named, exchange=exchange) + (t("hufi_missing_deposit") if only_deposit else "")
+        deposit = t(lang, "hufi_missing_deposit") if only_deposit else ""
+        return t(lang, "hufi_missing", named=named, exchange=exchange) + deposit
     if found.kind is HufiErrorKind.INVALID_BANNER:
-        return t("hufi_invalid_banner", exchange=exchange)
+        return t(lang, "hufi_invalid_banner", exchange=exchange)
     if found.kind is HufiErrorKind.INCOMPLETE:
-        return t("hufi_incomplete", exchange=exchange)
-    return t("hufi_failed", exchange=exchange)
+        return t(lang, "hufi_incomplete", exchange=exchange)
+    return t(lang, "hufi_failed", exchange=exchange)
 
 
 @not_banned
@@ -104,15 +105,19 @@ async def pasted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         }
     log.info("pasted HuFi error recognised: %s, %d permission(s) named", found.kind, len(found.permissions))
     spec = CATALOG.get(found.exchange_id or "")
+    lang = language_of(context)
     if spec is not None and spec.needs_key:
         button = InlineKeyboardButton(
-            t("btn_check_exchange", exchange=spec.display_name), callback_data=callbacks.another_key(spec.id)
+            t(lang, "btn_check_exchange", exchange=spec.display_name), callback_data=callbacks.another_key(spec.id)
         )
-        text = _explanation(found) + "\n\n" + t("hufi_check_named", exchange=esc(spec.display_name))
+        text = _explanation(found, lang) + "\n\n" + t(lang, "hufi_check_named", exchange=esc(spec.display_name))
         await message.chat.send_message(text, reply_markup=InlineKeyboardMarkup([[button]]))
         return
-    keyboard = exchange_keyboard(services.status_page.enabled_exchanges(), callback=callbacks.another_key)
-    await message.chat.send_message(_explanation(found) + "\n\n" + t("pick_exchange"), reply_markup=keyboard)
+    enabled = services.status_page.enabled_exchanges()
+    keyboard = exchange_keyboard(enabled, callback=callbacks.another_key, lang=lang)
+    await message.chat.send_message(
+        _explanation(found, lang) + "\n\n" + t(lang, "pick_exchange"), reply_markup=keyboard
+    )
 
 
 def hufi_paste_handlers(defer_to: Sequence[BaseHandler[Any, Any, Any]] = ()) -> list[BaseHandler[Any, Any, Any]]:

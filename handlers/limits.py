@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.services import services_of
 from handlers.common import safe_send
+from handlers.policy import language_of
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ def relay_limited(
             return await handler(update, context, *args, **kwargs)
         log.info("relay limit: message of user %s not passed to support", user.id)
         if verdict.tell and chat is not None:
-            await safe_send(chat.send_message, t("support_relay_limited", minutes=verdict.minutes))
+            text = t(language_of(context), "support_relay_limited", minutes=verdict.minutes)
+            await safe_send(chat.send_message, text)
         return None
 
     return limited

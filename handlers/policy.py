@@ -9,6 +9,12 @@
   /stats ask `is_staff` too.
 - `for_user`: a staff action about a user's ticket gets that user's id, resolved once (`StaffRequest.target`: an
   id typed after the command, else the topic, else the message replied to), or staff are told how to name one.
+- the language: `resolve_language` runs first for every update (its own handler group, before the secret guard;
+  it reads nothing the user typed) and decides the language of everything said in answer: the staff language
+  (STAFF_LANGUAGE) in the support chat, else the language of the user who sent it (stored with the user, from
+  Telegram's `language_code` on first contact, changed with /language). Handlers read it with
+  `language_of(context)`; code that runs outside an update (a flow's timeout, the Mini App) calls
+  `ensure_language` first. Staff actions answer in `StaffRequest.language`.
 
 A new handler picks the decorators it needs; the order is: `handlers.common.button` outermost on every button
 handler (it answers the press, once), then `with_support`, then `not_banned`.
@@ -26,6 +32,7 @@ from telegram import Chat, Message, ReplyParameters, Update, User
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.services import Services, services_of
 from bot.support import StaffVerdict, Support
 from handlers.callbacks import user_id as parse_user_id
@@ -38,6 +45,54 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Context = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
+
+
+# -- the language -----------------------------------------------------------------------------------------------
+#: The attribute of the update's context that holds its language (PTB builds one context per update and hands it
+#: to every handler group, so the language step's answer reaches every handler of that update).
+LANGUAGE_ATTRIBUTE = "language"
+
+
+async def update_language(services: Services, update: Update) -> str:
+    """The language to answer `update` in: the staff language in the support chat, else its sender's."""
+    chat, user = update.effective_chat, update.effective_user
+    support = services.support
+    if chat is not None and support is not None and chat.id == support.chat_id:
+        return services.settings.staff_language
+    if user is None:
+        return DEFAULT_LANGUAGE
+    return await services.users.language(user.id, user.language_code)
+
+
+async def resolve_language(update: object, context: Context) -> None:
+    """The language step: decide the update's language once, before any other handler (its own group)."""
+    if not isinstance(update, Update):
+        return
+    try:
+        language = await update_language(services_of(context), update)
+    except Exception as exc:  # noqa: BLE001 - a language is never a reason not to answer
+        log.warning("language not resolved (%s); English is used", type(exc).__name__)
+        language = DEFAULT_LANGUAGE
+    setattr(context, LANGUAGE_ATTRIBUTE, language)
+
+
+def language_of(context: object) -> str:
+    """The language of the update being handled (English when no language step ran: a job, the application)."""
+    language = getattr(context, LANGUAGE_ATTRIBUTE, None)
+    return language if isinstance(language, str) else DEFAULT_LANGUAGE
+
+
+async def ensure_language(update: Update, context: Context) -> str:
+    """The update's language, resolved now if the language step did not run for this context (a timeout job's)."""
+    language = getattr(context, LANGUAGE_ATTRIBUTE, None)
+    if not isinstance(language, str):
+        await resolve_language(update, context)
+    return language_of(context)
+
+
+def set_language(context: object, language: str) -> None:
+    """The user changed their language (/language): the rest of this update speaks it."""
+    setattr(context, LANGUAGE_ATTRIBUTE, language)
 
 
 def posted_as(message: Message | None) -> Chat | None:
@@ -75,7 +130,7 @@ def not_banned(
         services = services_of(context)
         user, chat = update.effective_user, update.effective_chat
         if user is not None and chat is not None and await services.bans.is_banned(user.id):
-            await chat.send_message(t("banned", contact=esc(services.settings.support_contact)))
+            await chat.send_message(t(language_of(context), "banned", contact=esc(services.settings.support_contact)))
             return END
         return await handler(update, context, *args, **kwargs)
 
@@ -109,7 +164,7 @@ async def support_unavailable(update: Update, context: Context) -> int:
     """The answer to asking for a person when no support chat is configured."""
     assert update.effective_chat is not None
     contact = esc(services_of(context).settings.support_contact)
-    await update.effective_chat.send_message(t("support_unavailable", contact=contact))
+    await update.effective_chat.send_message(t(language_of(context), "support_unavailable", contact=contact))
     return END
 
 
@@ -128,6 +183,11 @@ class StaffRequest:
     owner: int | None = None
     #: the support-chat message it replies to (a real reply, not a topic's implicit one)
     reply_to: int | None = None
+
+    @property
+    def language(self) -> str:
+        """The staff language: every answer in the support chat is in it."""
+        return self.services.settings.staff_language
 
     @property
     def typed_user(self) -> int | None:
@@ -185,14 +245,14 @@ def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction
                     "refused %s from an anonymous administrator",
                     f"/{request.command}" if request.command else "a message",
                 )
-                await request.answer(t("staff_anonymous"))
+                await request.answer(t(request.language, "staff_anonymous"))
                 return
             who = sender.id if sender is not None else None
             if quiet:
                 log.info("not relaying a message from non-staff user %s", who)
             else:
                 log.info("refused /%s from non-staff user %s", request.command, who)
-                await request.answer(t("staff_only"))
+                await request.answer(t(request.language, "staff_only"))
 
         return checked
 
@@ -206,7 +266,7 @@ def for_user(action: Callable[[StaffRequest, int], Awaitable[None]]) -> StaffAct
     async def resolved(request: StaffRequest) -> None:
         user_id = request.target
         if user_id is None:
-            await request.answer(t("staff_need_user", command=request.command))
+            await request.answer(t(request.language, "staff_need_user", command=request.command))
             return
         await action(request, user_id)
 

@@ -29,12 +29,14 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import checks
+from bot.advice import connect_hint, exchange_words
 from bot.checks import CheckResult, RateLimited
 from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, ExchangeSpec, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
+from bot.i18n import format_number
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.telegram_limits import Priority, priority
@@ -43,7 +45,7 @@ from handlers import callbacks
 from handlers.check_tasks import check_tasks
 from handlers.common import LiveMessage, button, delete_secret_message, safe_edit, safe_send
 from handlers.hufi_paste import HUFI_PASTE, focus_for
-from handlers.policy import not_banned
+from handlers.policy import ensure_language, language_of, not_banned
 from handlers.render import (
     ask_key_message,
     campaign_keyboard,
@@ -77,8 +79,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services_of(context).users.upsert(user.id, user.first_name, user.username, user.language_code)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
-    await update.effective_chat.send_message(t("welcome", name=esc(user.first_name)), reply_markup=keyboard)
+    lang = language_of(context)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn_check"), callback_data=callbacks.CHECK)]])
+    await update.effective_chat.send_message(t(lang, "welcome", name=esc(user.first_name)), reply_markup=keyboard)
 
 
 @not_banned
@@ -98,18 +101,20 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     services = services_of(context)
     user, chat = update.effective_user, update.effective_chat
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
+    lang = language_of(context)
     if not spec.needs_key:
         await _at(update, context, END)
-        await chat.send_message(t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))
+        hint = connect_hint(spec.id, lang)
+        await chat.send_message(t(lang, "dex_no_key", exchange=esc(spec.display_name), hint=esc(hint)))
         return END
-    if not await _admit(chat, services, user.id):
+    if not await _admit(chat, services, user.id, lang):
         await _at(update, context, END)
         return END
     await services.drafts.wipe(user.id)  # a draft of another exchange, if the flow was running
     await services.drafts.put(user.id, spec.id, Credentials("", ""), None)
     await _at(update, context, CAMPAIGN)
-    text = t("start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
-    await chat.send_message(text + "\n\n" + t("pick_campaign"), reply_markup=campaign_keyboard())
+    text = t(lang, "start_with_exchange", name=esc(user.first_name), exchange=esc(spec.display_name))
+    await chat.send_message(text + "\n\n" + t(lang, "pick_campaign"), reply_markup=campaign_keyboard(lang))
     return CAMPAIGN
 
 
@@ -118,8 +123,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = services_of(context)
     minutes = services.settings.key_retention_minutes
     assert update.effective_chat is not None
-    text = t("help", minutes=minutes) if minutes else t("help_no_keep")
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_check"), callback_data=callbacks.CHECK)]])
+    lang = language_of(context)
+    text = t(lang, "help", minutes=minutes) if minutes else t(lang, "help_no_keep")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn_check"), callback_data=callbacks.CHECK)]])
     await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
@@ -132,13 +138,14 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     services.checks.forgotten(user.id)  # a check running now (a staff re-check) keeps nothing either
     wiped = await services.vault.wipe(user.id) + await services.drafts.wipe(user.id)
     await _at(update, context, END)
-    await update.effective_chat.send_message(t("forgot") if wiped else t("forgot_nothing"))
+    lang = language_of(context)
+    await update.effective_chat.send_message(t(lang, "forgot") if wiped else t(lang, "forgot_nothing"))
     return END
 
 
 async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("nothing_to_cancel"))
+    await update.effective_chat.send_message(t(language_of(context), "nothing_to_cancel"))
 
 
 # -- the key flow --------------------------------------------------------------------------------------------------
@@ -166,23 +173,24 @@ def _settled(update: Update, application: Any) -> None:
         settled(FLOW_NAME, key)
 
 
-async def _tell_limited(chat: Any, limited: RateLimited) -> None:
+async def _tell_limited(chat: Any, limited: RateLimited, lang: str) -> None:
     """Tell the user which limit stopped the check and when they can check again."""
+    wait = t(lang, "wait_minutes", minutes=limited.minutes)
     if limited.limit == checks.GLOBAL:
-        text = t("rate_limited_global", minutes=limited.minutes)
+        text = t(lang, "rate_limited_global", minutes=limited.minutes)
     elif limited.limit == checks.KEY:
-        text = t("rate_limited_key", limit=limited.allowed, minutes=limited.minutes)
+        text = t(lang, "rate_limited_key", limit=limited.allowed, wait=wait)
     else:
-        text = t("rate_limited", limit=limited.allowed, minutes=limited.minutes)
+        text = t(lang, "rate_limited", limit=limited.allowed, wait=wait)
     await safe_send(chat.send_message, text)
 
 
-async def _admit(chat: Any, services: Services, user_id: int) -> bool:
+async def _admit(chat: Any, services: Services, user_id: int, lang: str) -> bool:
     """Whether the user may start a check now (their limit and the global ceiling); if not, tell them when."""
     try:
         await services.checks.admit(user_id)
     except RateLimited as limited:
-        await _tell_limited(chat, limited)
+        await _tell_limited(chat, limited, lang)
         return False
     return True
 
@@ -195,13 +203,15 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
-    if not await _admit(update.effective_chat, services, user.id):
+    lang = language_of(context)
+    if not await _admit(update.effective_chat, services, user.id, lang):
         await _at(update, context, END)
         return END
     await services.drafts.wipe(user.id)
     enabled = services.status_page.enabled_exchanges()
     await _at(update, context, EXCHANGE)
-    await update.effective_chat.send_message(t("pick_exchange"), reply_markup=exchange_keyboard(enabled))
+    keyboard = exchange_keyboard(enabled, lang=lang)
+    await update.effective_chat.send_message(t(lang, "pick_exchange"), reply_markup=keyboard)
     return EXCHANGE
 
 
@@ -210,18 +220,20 @@ async def picked_exchange(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     spec = CATALOG.get(context.match.group(1))
+    lang = language_of(context)
     if spec is None:
         await _at(update, context, END)
-        await safe_edit(query.message, t("stale_button"))  # type: ignore[arg-type]
+        await safe_edit(query.message, t(lang, "stale_button"))  # type: ignore[arg-type]
         return END
     if not spec.needs_key:
         await _at(update, context, END)
-        await safe_edit(query.message, t("dex_no_key", exchange=esc(spec.display_name), hint=esc(spec.connect_hint)))  # type: ignore[arg-type]
+        text = t(lang, "dex_no_key", exchange=esc(spec.display_name), hint=esc(connect_hint(spec.id, lang)))
+        await safe_edit(query.message, text)  # type: ignore[arg-type]
         return END
     # /check wiped any older draft just before this step: nothing to replace
     await services_of(context).drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     await _at(update, context, CAMPAIGN)
-    await safe_edit(query.message, t("pick_campaign"), reply_markup=campaign_keyboard())  # type: ignore[arg-type]
+    await safe_edit(query.message, t(lang, "pick_campaign"), reply_markup=campaign_keyboard(lang))  # type: ignore[arg-type]
     return CAMPAIGN
 
 
@@ -230,18 +242,19 @@ async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     services = services_of(context)
+    lang = language_of(context)
     draft = await services.drafts.get(update.effective_user.id)
     if draft is None:
         await _at(update, context, END)
-        await safe_edit(query.message, t("draft_lost"))  # type: ignore[arg-type]
+        await safe_edit(query.message, t(lang, "draft_lost"))  # type: ignore[arg-type]
         return END
     value = context.match.group(1)
     campaign = value if value in CampaignType.__members__ else None
     await services.drafts.put(update.effective_user.id, draft.exchange_id, Credentials("", ""), campaign)
     name = CATALOG[draft.exchange_id].display_name
     await _at(update, context, KEY)
-    form = services.webapp.page_url(draft.exchange_id, campaign, update.effective_user.language_code)
-    text, markup = ask_key_message(name, form)
+    form = services.webapp.page_url(draft.exchange_id, campaign, lang)
+    text, markup = ask_key_message(name, form, lang=lang)
     await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
     return KEY
 
@@ -253,12 +266,13 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None and context.match is not None and update.effective_user is not None
     services = services_of(context)
+    lang = language_of(context)
     spec = CATALOG.get(context.match.group(1))
     if spec is None or not spec.needs_key:
         await _at(update, context, END)
-        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        await safe_send(query.message.chat.send_message, t(lang, "stale_button"))  # type: ignore[union-attr]
         return END
-    if not await _admit(update.effective_chat, services, update.effective_user.id):
+    if not await _admit(update.effective_chat, services, update.effective_user.id, lang):
         await _at(update, context, END)
         return END
     await services.vault.wipe(update.effective_user.id, spec.id)
@@ -266,8 +280,8 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     assert update.effective_chat is not None
     await _at(update, context, KEY)
-    form = services.webapp.page_url(spec.id, None, update.effective_user.language_code)
-    text, markup = ask_key_message(spec.display_name, form)
+    form = services.webapp.page_url(spec.id, None, lang)
+    text, markup = ask_key_message(spec.display_name, form, lang=lang)
     await update.effective_chat.send_message(text, reply_markup=markup)
     return KEY
 
@@ -282,20 +296,22 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     await delete_secret_message(message, context, "what_key")
     services = services_of(context)
     draft = await services.drafts.get(update.effective_user.id)
+    lang = language_of(context)
     if draft is None:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(lang, "draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
     creds, split = Credentials.from_paste(text, FORMATS.get(spec.id))
     if split.ambiguous:
         await _at(update, context, KEY)
-        await message.chat.send_message(t("ask_separately"))
+        await message.chat.send_message(t(lang, "ask_separately"))
         return KEY
     if not split.is_pair:
         await services.drafts.put(update.effective_user.id, spec.id, creds, draft.campaign_type)
         await _at(update, context, SECRET)
-        await message.chat.send_message(t("ask_secret", fingerprint=esc(creds.fingerprint)), protect_content=True)
+        text = t(lang, "ask_secret", fingerprint=esc(creds.fingerprint))
+        await message.chat.send_message(text, protect_content=True)
         return SECRET
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
 
@@ -308,7 +324,7 @@ async def got_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.api_key:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(language_of(context), "draft_lost"))
         return END
     creds = Credentials(draft.credentials.api_key, single_value(text))
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
@@ -323,8 +339,9 @@ async def _after_secret(
         extra = spec.extra_credentials[0]
         await services_of(context).drafts.put(update.effective_user.id, exchange_id, creds, campaign)
         await _at(update, context, EXTRA)
+        label = exchange_words(extra.label, spec.id, language_of(context))
         await update.effective_chat.send_message(
-            t("ask_extra", exchange=esc(spec.display_name), label=esc(extra.label))
+            t(language_of(context), "ask_extra", exchange=esc(spec.display_name), label=esc(label))
         )
         return EXTRA
     await _finish(update, context, exchange_id, campaign, creds)
@@ -339,7 +356,7 @@ async def got_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     draft = await services_of(context).drafts.get(update.effective_user.id)
     if draft is None or not draft.credentials.secret:
         await _at(update, context, END)
-        await message.chat.send_message(t("draft_lost"))
+        await message.chat.send_message(t(language_of(context), "draft_lost"))
         return END
     spec = get_spec(draft.exchange_id)
     value = single_value(text)
@@ -360,7 +377,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     assert update.effective_user is not None and update.effective_chat is not None
     await services_of(context).drafts.wipe(update.effective_user.id)
     await _at(update, context, END)
-    await update.effective_chat.send_message(t("cancelled"))
+    await update.effective_chat.send_message(t(language_of(context), "cancelled"))
     return END
 
 
@@ -373,7 +390,8 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await services_of(context).drafts.wipe(user.id)
     await _at(update, context, END)
     _settled(update, context.application)  # PTB ends the conversation right after this handler
-    await safe_send(chat.send_message, t("flow_timed_out"))
+    lang = await ensure_language(update, context)  # a timeout job: no language step ran for its context
+    await safe_send(chat.send_message, t(lang, "flow_timed_out"))
 
 
 async def _finish(update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials) -> None:
@@ -381,7 +399,16 @@ async def _finish(update: Update, context: Any, exchange_id: str, campaign: str 
     assert update.effective_user is not None and update.effective_chat is not None
     await services.drafts.wipe(update.effective_user.id)
     await _at(update, context, END)
-    _start_check(update, context, update.effective_chat, update.effective_user.id, exchange_id, creds, campaign)
+    _start_check(
+        update,
+        context,
+        update.effective_chat,
+        update.effective_user.id,
+        exchange_id,
+        creds,
+        campaign,
+        lang=language_of(context),
+    )
 
 
 def _start_check(
@@ -393,6 +420,7 @@ def _start_check(
     creds: Credentials,
     campaign: str | None,
     *,
+    lang: str,
     press: tuple[int, str | None] | None = None,
 ) -> None:
     """Run `run_check` as a task and return (`handlers.check_tasks`): waiting for a free slot, the check holds no
@@ -400,18 +428,26 @@ def _start_check(
     check ends."""
 
     async def stopped() -> None:  # the bot stopped before the check could finish
-        await safe_send(chat.send_message, t("error"))
+        await safe_send(chat.send_message, t(lang, "error"))
 
-    check = run_check(chat, context, user_id, exchange_id, creds, campaign)
+    check = run_check(chat, context, user_id, exchange_id, creds, campaign, lang=lang)
     services = services_of(context)
     check_tasks(context.application).start(check, update, press=press, presses=services.presses, on_cancel=stopped)
 
 
 # -- running a check and showing the verdict -----------------------------------------------------------------------
 async def run_check(
-    chat: Any, context: Any, user_id: int, exchange_id: str, creds: Credentials, campaign: str | None
+    chat: Any,
+    context: Any,
+    user_id: int,
+    exchange_id: str,
+    creds: Credentials,
+    campaign: str | None,
+    *,
+    lang: str,
 ) -> CheckResult | None:
-    """Run the check with a live progress message, then send the verdict with its first step (None: not run).
+    """Run the check with a live progress message, then send the verdict with its first step (None: not run), in
+    the user's language `lang`.
 
     The chat's key flow and "check again" run it as a task (`_start_check`); the Mini App awaits it. Its
     progress message and verdict go after answers to other users' commands and buttons, its progress edits
@@ -421,10 +457,10 @@ async def run_check(
     try:
         await services.checks.admit_key(user_id, creds)  # counted: the user's, the key's and the global limit
     except RateLimited as limited:
-        await _tell_limited(chat, limited)
+        await _tell_limited(chat, limited, lang)
         return None
     with priority(Priority.VERDICT):
-        return await _checked(chat, context, services, spec, user_id, creds, campaign)
+        return await _checked(chat, context, services, spec, user_id, creds, campaign, lang=lang)
 
 
 async def _checked(
@@ -435,20 +471,23 @@ async def _checked(
     user_id: int,
     creds: Credentials,
     campaign: str | None,
+    *,
+    lang: str,
 ) -> CheckResult:
     """`run_check` once admitted: the progress message, the check, the verdict."""
     exchange_id = spec.id
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
-    first_text = progress_text(placeholder, spec.display_name)
+    first_text = progress_text(placeholder, spec.display_name, lang=lang)
     # the probes start while the progress message is on its way: one Bot API round trip less before the verdict
     live = LiveMessage.sending(safe_send(chat.send_message, first_text, protect_content=True), first_text)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
-        live.show(progress_text(report, spec.display_name))  # edited as probes finish, never waited for
+        live.show(progress_text(report, spec.display_name, lang=lang))  # edited as probes finish, never waited for
 
     async def on_queued(position: int) -> None:
-        live.show(progress_text(placeholder, spec.display_name, t("queued", position=position)))
+        queued = t(lang, "queued", position=format_number(position, lang))
+        live.show(progress_text(placeholder, spec.display_name, queued, lang=lang))
 
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
     result = await services.checks.run(
@@ -465,8 +504,10 @@ async def _checked(
     # the last progress edit and the verdict go out together: the verdict never waits behind an edit
     focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
     await asyncio.gather(
-        live.settle(progress_text(report, spec.display_name)),
-        send_verdict(chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus),
+        live.settle(progress_text(report, spec.display_name, lang=lang)),
+        send_verdict(
+            chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus, lang=lang
+        ),
     )
     return result
 
@@ -479,12 +520,13 @@ async def send_verdict(
     *,
     kept: bool,
     focus: Sequence[Permission] = (),
+    lang: str,
 ) -> None:
     minutes = services.settings.key_retention_minutes if kept else 0
-    down_note = await services.status_page.down_note(report)
-    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, focus=focus)
-    text = verdict_text(view, kept_minutes=minutes, down_note=down_note)
-    keyboard = result_keyboard(check_id, view)
+    down_note = await services.status_page.down_note(report, lang)
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, focus=focus, language=lang)
+    text = verdict_text(view, kept_minutes=minutes, down_note=down_note, lang=lang)
+    keyboard = result_keyboard(check_id, view, lang=lang)
     markup = InlineKeyboardMarkup(question_keyboard(view, check_id) + list(keyboard.inline_keyboard))
     await safe_send(chat.send_message, text, reply_markup=markup, protect_content=True)
 
@@ -518,13 +560,15 @@ async def _show(update: Update, context: Any, check_id: int, *, step: int = 0, c
     query = update.callback_query
     assert query is not None
     report = await _own_check(update, context, check_id)
+    lang = language_of(context)
     if report is None:
-        await safe_send(query.message.chat.send_message, t("stale_button"))  # type: ignore[union-attr]
+        await safe_send(query.message.chat.send_message, t(lang, "stale_button"))  # type: ignore[union-attr]
         return
     services = services_of(context)
-    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, chosen=chosen)
-    text = verdict_text(view, step=step)
-    await safe_edit(query.message, text, reply_markup=result_keyboard(check_id, view, step=step))  # type: ignore[arg-type]
+    view = verdict_view(report, outbound_ips=services.settings.hufi_outbound_ips, chosen=chosen, language=lang)
+    text = verdict_text(view, step=step, lang=lang)
+    markup = result_keyboard(check_id, view, step=step, lang=lang)
+    await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 @button
@@ -536,16 +580,17 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     services = services_of(context)
     report = await _own_check(update, context, int(context.match.group(1)))
     chat = query.message.chat  # type: ignore[union-attr]
+    lang = language_of(context)
     if report is None:
-        await safe_send(chat.send_message, t("stale_button"))
+        await safe_send(chat.send_message, t(lang, "stale_button"))
         return
     stored = await services.vault.get(update.effective_user.id, report.exchange_id)
     if stored is None:
         keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("btn_another"), callback_data=callbacks.another_key(report.exchange_id))]]
+            [[InlineKeyboardButton(t(lang, "btn_another"), callback_data=callbacks.another_key(report.exchange_id))]]
         )
         minutes = services.settings.key_retention_minutes
-        await safe_send(chat.send_message, t("no_stored_key", minutes=minutes), reply_markup=keyboard)
+        await safe_send(chat.send_message, t(lang, "no_stored_key", minutes=minutes), reply_markup=keyboard)
         return
     press = (query.from_user.id, query.data)  # the key `button` knows this press by
     _start_check(
@@ -556,6 +601,7 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         stored.exchange_id,
         stored.credentials,
         stored.campaign_type,
+        lang=lang,
         press=press,
     )
 

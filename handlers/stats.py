@@ -57,24 +57,25 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     services = services_of(context)
     if message is None or services.support is None or message.chat_id != services.support.chat_id:
         return  # only the support chat has insights; elsewhere the command means nothing
+    lang = services.settings.staff_language
     if not await is_staff(services, message.from_user, message):
         log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
-        await _say(message, t("stats_staff_only"))
+        await _say(message, t(lang, "stats_staff_only"))
         return
     try:
         days = parse_period(" ".join(context.args or ()))
     except PeriodError as exc:
-        await _say(message, t("stats_usage", error=exc.rule + "."))  # never repeats what was typed
+        await _say(message, t(lang, "stats_usage", error=exc.rule_in(lang) + "."))  # never repeats what was typed
         return
     try:
         await message.chat.send_chat_action("upload_photo", message_thread_id=_thread(message))
     except TelegramError as exc:
         log.info("/stats chat action not sent: %s", type(exc).__name__)
     try:
-        insights = await make_insights(services.db, days, _now(services), _timezone(services))
+        insights = await make_insights(services.db, days, _now(services), _timezone(services), language=lang)
     except RenderError as exc:
         log.warning("/stats picture not made: %s", exc)
-        await _say(message, t("stats_failed"))
+        await _say(message, t(lang, "stats_failed"))
         return
     await message.reply_photo(
         insights.png,
@@ -103,7 +104,8 @@ async def post_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
     if schedule is None or chat_id is None:
         return
     try:
-        insights = await make_insights(services.db, schedule.days, _now(services), schedule.tz)
+        language = services.settings.staff_language
+        insights = await make_insights(services.db, schedule.days, _now(services), schedule.tz, language=language)
         await context.bot.send_photo(chat_id, insights.png, caption=insights.caption, parse_mode=None)
     except (RenderError, TelegramError) as exc:
         log.warning("weekly insights digest not posted: %s", exc)

@@ -46,7 +46,15 @@ from handlers.card import when
 from handlers.common import button, delete_secret_message, safe_send
 from handlers.errors import other_media, other_text
 from handlers.limits import relay_limited
-from handlers.policy import StaffRequest, for_user, not_banned, staff_only, support_unavailable, with_support
+from handlers.policy import (
+    StaffRequest,
+    for_user,
+    language_of,
+    not_banned,
+    staff_only,
+    support_unavailable,
+    with_support,
+)
 from handlers.render import esc
 from handlers.texts import t
 
@@ -131,15 +139,16 @@ async def talk_to_support(update: Update, context: Context, support: Support) ->
     assert user is not None and chat is not None
     await services.users.upsert(user.id, user.first_name, user.username, user.language_code)
     check_id = int(context.match.group(1)) if query is not None and context.match else None
+    lang = language_of(context)
     ticket = await support.desk.open_ticket_of(user.id)
     if ticket is not None:
         attached = check_id is not None and await support.desk.attach_check(ticket, check_id)
-        text = t("support_already_open", ticket=ticket.id)
-        await chat.send_message(text + ("\n" + t("support_added_check") if attached else ""))
+        text = t(lang, "support_already_open", ticket=ticket.id)
+        await chat.send_message(text + ("\n" + t(lang, "support_added_check") if attached else ""))
         return END
     await support.desk.ask_description(user.id, check_id)  # stored first: the step outlives a restart
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_skip"), callback_data=callbacks.SUPPORT_SKIP)]])
-    await chat.send_message(t("support_describe"), reply_markup=keyboard)
+    skip = InlineKeyboardButton(t(lang, "btn_skip"), callback_data=callbacks.SUPPORT_SKIP)
+    await chat.send_message(t(lang, "support_describe"), reply_markup=InlineKeyboardMarkup([[skip]]))
     return DESCRIBE
 
 
@@ -156,7 +165,7 @@ async def got_description(update: Update, context: Context) -> str | int:
     assert message is not None
     if looks_like_secret(message.text):  # the guard deletes these first; never store or relay one anyway
         await delete_secret_message(message, context, "what_pair")
-        await safe_send(message.chat.send_message, t("support_secret_relay"))
+        await safe_send(message.chat.send_message, t(language_of(context), "support_secret_relay"))
         return DESCRIBE
     if not await _still_describing(update, context):
         await user_message(update, context)  # the step ended before the bot restarted: a message like any other
@@ -185,7 +194,7 @@ async def _already_open(update: Update, context: Context) -> bool:
     ticket = await support.desk.open_ticket_of(user.id)
     if ticket is None:
         return False
-    await chat.send_message(t("support_already_open", ticket=ticket.id))
+    await chat.send_message(t(language_of(context), "support_already_open", ticket=ticket.id))
     return True
 
 
@@ -201,7 +210,7 @@ async def media_instead(update: Update, context: Context) -> str | int:
 
 async def _support_cancelled(update: Update, context: Context) -> int:
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("support_cancelled"))
+    await update.effective_chat.send_message(t(language_of(context), "support_cancelled"))
     return END
 
 
@@ -225,7 +234,7 @@ async def open_ticket(
     ticket, _ = await support.desk.open_ticket(user.id, description)
     if relay is not None:
         await support.desk.relay_to_support(user.id, relay.message_id, None)
-    await chat.send_message(t("support_opened", ticket=ticket.id))
+    await chat.send_message(t(language_of(context), "support_opened", ticket=ticket.id))
     log.info("ticket %s opened for user %s", ticket.id, user.id)
     return END
 
@@ -249,7 +258,7 @@ async def user_message(update: Update, context: Context, support: Support) -> No
     if ticket is None and await support.desk.describing(user.id) is not None:
         if looks_like_secret(message.text):
             await delete_secret_message(message, context, "what_pair")
-            await safe_send(message.chat.send_message, t("support_secret_relay"))
+            await safe_send(message.chat.send_message, t(language_of(context), "support_secret_relay"))
             return
         if message.text is not None:
             await open_ticket(update, context, message.text)
@@ -271,7 +280,7 @@ async def _relay_to_support(update: Update, context: Context, support: Support, 
     assert message is not None and user is not None
     if looks_like_secret(message.text or message.caption):  # the guard deletes these first; belt and braces
         await delete_secret_message(message, context, "what_pair")
-        await safe_send(message.chat.send_message, t("support_secret_relay"))
+        await safe_send(message.chat.send_message, t(language_of(context), "support_secret_relay"))
         return
     reopened = ticket is None
     if ticket is None:
@@ -282,7 +291,8 @@ async def _relay_to_support(update: Update, context: Context, support: Support, 
     reply = message.reply_to_message
     await support.desk.relay_to_support(user.id, message.message_id, reply.message_id if reply else None)
     if reopened:
-        await message.chat.send_message(t("support_reopened_by_message", ticket=ticket.id))
+        text = t(language_of(context), "support_reopened_by_message", ticket=ticket.id)
+        await message.chat.send_message(text)
 
 
 # -- the support chat ------------------------------------------------------------------------------------------------
@@ -378,7 +388,7 @@ async def relay_to_user(request: StaffRequest) -> None:
     """A staff answer in a user's topic (or a reply to one of their messages) goes to the user."""
     assert request.owner is not None
     if await request.services.bans.is_banned(request.owner):
-        await request.answer(t("note_user_banned"))
+        await request.answer(t(request.language, "note_user_banned"))
         return
     await request.support.desk.relay_to_user(request.owner, request.message.message_id, request.reply_to)
 
@@ -390,10 +400,10 @@ async def cmd_close(request: StaffRequest, user_id: int) -> None:
     support = request.support
     ticket = await support.desk.close(user_id)
     if ticket is None:
-        await request.answer(t("staff_no_open"))
+        await request.answer(t(request.language, "staff_no_open"))
         return
     await support.desk.tell_user(user_id, Words("support_closed_user", {"ticket": ticket.id}))
-    await request.answer(t("staff_closed", ticket=ticket.id))
+    await request.answer(t(request.language, "staff_closed", ticket=ticket.id))
     await support.topics.close(user_id)
 
 
@@ -406,7 +416,7 @@ async def cmd_reopen(request: StaffRequest, user_id: int) -> None:
     await support.topics.reopen_for(user_id)
     if created:
         await support.desk.tell_user(user_id, Words("support_reopened_user", {"ticket": ticket.id}))
-    await request.answer(t("staff_reopened", ticket=ticket.id))
+    await request.answer(t(request.language, "staff_reopened", ticket=ticket.id))
 
 
 @staff_only()
@@ -417,12 +427,13 @@ async def cmd_recheck(request: StaffRequest, user_id: int) -> None:
     stored = await services.vault.get(user_id)
     if stored is None:
         minutes = services.settings.key_retention_minutes
-        await request.answer(t("staff_recheck_no_key", minutes=minutes))
+        await request.answer(t(request.language, "staff_recheck_no_key", minutes=minutes))
         return
     spec = CATALOG.get(stored.exchange_id)
     name = spec.display_name if spec is not None else stored.exchange_id
     fingerprint = stored.credentials.fingerprint
-    await request.answer(t("staff_recheck_running", exchange=esc(name), fingerprint=esc(fingerprint)))
+    running = t(request.language, "staff_recheck_running", exchange=esc(name), fingerprint=esc(fingerprint))
+    await request.answer(running)
     campaign = CampaignType(stored.campaign_type) if stored.campaign_type in CampaignType.__members__ else None
 
     async def recheck() -> None:
@@ -449,7 +460,7 @@ async def cmd_ban(request: StaffRequest, user_id: int) -> None:
     staff_id = request.staff_id
     await request.services.bans.ban(user_id, staff_id, " ".join(reason_words)[:200] or None)
     await request.support.desk.close(user_id)
-    await request.answer(t("staff_banned", user=user_id))
+    await request.answer(t(request.language, "staff_banned", user=user_id))
     await request.support.topics.close(user_id)
     log.info("user %s banned by %s", user_id, staff_id if staff_id is not None else "an anonymous administrator")
 
@@ -458,7 +469,7 @@ async def cmd_ban(request: StaffRequest, user_id: int) -> None:
 @for_user
 async def cmd_unban(request: StaffRequest, user_id: int) -> None:
     lifted = await request.services.bans.unban(user_id)
-    await request.answer(t("staff_unbanned" if lifted else "staff_not_banned", user=user_id))
+    await request.answer(t(request.language, "staff_unbanned" if lifted else "staff_not_banned", user=user_id))
 
 
 @staff_only()
@@ -467,23 +478,25 @@ async def cmd_tickets(request: StaffRequest) -> None:
     desk = request.support.desk
     summaries = await desk.open_tickets()
     if not summaries:
-        await request.answer(t("staff_tickets_none"))
+        await request.answer(t(request.language, "staff_tickets_none"))
         return
-    lines = [t("staff_tickets_header", count=await desk.count_open())]
+    lines = [t(request.language, "staff_tickets_header", count=await desk.count_open())]
     for summary in summaries:
         ticket = summary.ticket
         cause = summary.check.cause if summary.check is not None and summary.check.cause else None
         topic = await request.support.topics.get(ticket.user_id)
         link = ""
         if topic is not None and topic.state is not TopicState.DELETED and str(topic.chat_id).startswith("-100"):
-            link = f' · <a href="https://t.me/c/{str(topic.chat_id)[4:]}/{topic.thread_id}">topic</a>'
+            url = f"https://t.me/c/{str(topic.chat_id)[4:]}/{topic.thread_id}"
+            link = f' · <a href="{url}">{t(request.language, "staff_ticket_topic")}</a>'
         line = t(
+            request.language,
             "staff_ticket_line",
             ticket=ticket.id,
             name=esc(display_name(summary.user, ticket.user_id)[:40]),
             user=ticket.user_id,
             opened=when(ticket.created_at),
-            cause=esc(cause or t("staff_ticket_no_check")),
+            cause=esc(cause or t(request.language, "staff_ticket_no_check")),
             link=link,
         )
         if sum(len(x) + 1 for x in lines) + len(line) > 3900:

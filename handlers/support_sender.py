@@ -1,6 +1,7 @@
 """The support engine's sender over the Bot API: `TelegramSender` implements `bot.support.sender.SupportSender`.
 
-It renders what the engine hands over (the card through `handlers.card`, catalog keys through `handlers.texts`)
+It renders what the engine hands over (the card through `handlers.card`, catalog keys through `handlers.texts`),
+each in the language the engine stamped on it (the staff language for the support chat, the user's for a user),
 and maps Telegram's errors onto the engine's `Failure`s. PTB picks the exception class from the HTTP status, so
 the finer kinds come from the error text (the Bot API's own wording, see telegram-bot-api's Client.cpp).
 """
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.security import redact_for_log
 from bot.support.card import SupportCard
 from bot.support.sender import Failure, SendError, Words
@@ -66,8 +68,9 @@ def _reply(message_id: int | None) -> ReplyParameters | None:
 
 
 def words_text(words: Words) -> str:
-    """The catalog text for `words`, its values escaped."""
-    return t(words.key, **{name: esc(value) for name, value in words.values.items()})
+    """The catalog text for `words` in its language, its values escaped."""
+    values = {name: esc(value) for name, value in words.values.items()}
+    return t(words.language or DEFAULT_LANGUAGE, words.key, **values)
 
 
 class TelegramSender:
@@ -95,7 +98,7 @@ class TelegramSender:
         await _call(lambda: self.bot.close_forum_topic(chat_id, thread_id))
 
     async def send_card(self, chat_id: int, card: SupportCard, *, thread_id: int | None = None) -> int:
-        return await self._send(chat_id, render_card(card), thread_id=thread_id)
+        return await self._send(chat_id, render_card(card, card.staff_language), thread_id=thread_id)
 
     async def send_words(
         self, chat_id: int, words: Words, *, thread_id: int | None = None, reply_to: int | None = None

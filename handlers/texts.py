@@ -1,12 +1,17 @@
-"""What the bot says in the chat, as data (English first; a translation is another dict with the same keys).
+"""What the bot says in Telegram, as data: the English source of the catalogs (`bot.i18n`), keyed for the code.
 
-Advice per cause lives in `bot.advice`; these are the texts of the conversation itself. Texts use Telegram HTML;
-anything interpolated into them is escaped by the caller.
+`t(language, key, **values)` gives the text in the user's language (English where the catalog has none). The
+tables: `EN` the conversation (catalog context `chat.<key>`), `CARD` the support card (`card.<key>`, staff
+language), `COMMANDS` the command menu (`command.<name>`). Advice per cause lives in `bot.advice`. Chat and card texts
+are Telegram HTML; anything interpolated into them is escaped by the caller. Keys starting with `btn_` are button
+labels (tests/test_i18n_catalogs.py holds them to BUTTON_LIMIT characters in every language).
 """
 
 from __future__ import annotations
 
-EN: dict[str, str] = {
+from bot.i18n import Plural, Texts
+
+EN: dict[str, str | Plural] = {
     "welcome": (
         "👋 Hi {name}! I help HuFi users whose exchange API key is refused.\n\n"
         "I run the very checks HuFi runs (balance, ETH deposit address, spot trade history), tell you what "
@@ -14,17 +19,32 @@ EN: dict[str, str] = {
         "HuFi only needs a <b>read-only</b> key: never enable trading or withdrawals for it. "
         "Messages that contain your key are deleted as soon as I read them."
     ),
-    "help": (
-        "<b>What I can do</b>\n"
-        "/check – check an API key the way HuFi does\n"
-        "/forget – delete any key I am keeping for “check again”\n"
-        "/status – is HuFi, an exchange or this bot down right now?\n"
-        "/support – talk to a person from HuFi support\n"
-        "/cancel – stop what we are doing\n\n"
-        "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
-        "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
-        "history. I keep a key encrypted for at most {minutes} minutes so you can re-check after fixing "
-        "something, and I delete it as soon as the check passes."
+    "help": Plural(
+        (
+            "<b>What I can do</b>\n"
+            "/check – check an API key the way HuFi does\n"
+            "/forget – delete any key I am keeping for “check again”\n"
+            "/status – is HuFi, an exchange or this bot down right now?\n"
+            "/support – talk to a person from HuFi support\n"
+            "/cancel – stop what we are doing\n\n"
+            "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
+            "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
+            "history. I keep a key encrypted for at most {minutes} minute so you can re-check after fixing "
+            "something, and I delete it as soon as the check passes."
+        ),
+        (
+            "<b>What I can do</b>\n"
+            "/check – check an API key the way HuFi does\n"
+            "/forget – delete any key I am keeping for “check again”\n"
+            "/status – is HuFi, an exchange or this bot down right now?\n"
+            "/support – talk to a person from HuFi support\n"
+            "/cancel – stop what we are doing\n\n"
+            "Got an error from HuFi? Paste it here and I'll tell you what it means.\n\n"
+            "HuFi asks for three read-only permissions: account balance, the ETH deposit address and spot trade "
+            "history. I keep a key encrypted for at most {minutes} minutes so you can re-check after fixing "
+            "something, and I delete it as soon as the check passes."
+        ),
+        n="minutes",
     ),
     "help_no_keep": (
         "<b>What I can do</b>\n"
@@ -88,7 +108,11 @@ EN: dict[str, str] = {
     "verdict_fail": "❌ <b>{title}</b>",
     "verdict_partial": "Granted: {granted}. Missing: {missing}.",
     "step_header": "<b>Step {n} of {total}: {title}</b>\n{text}",
-    "kept_for_recheck": "I keep the key encrypted for {minutes} minutes so you can tap “Done, check again”.",
+    "kept_for_recheck": Plural(
+        "I keep the key encrypted for {minutes} minute so you can tap “Done, check again”.",
+        "I keep the key encrypted for {minutes} minutes so you can tap “Done, check again”.",
+        n="minutes",
+    ),
     "not_kept": "I did not keep the key, so “check again” will ask for it.",
     "btn_again": "🔁 Done, check again",
     "btn_next": "➡️ Next step",
@@ -96,26 +120,39 @@ EN: dict[str, str] = {
     "btn_another": "🔑 Use another key",
     "btn_forget": "🗑 Forget my key",
     "question_prefix": "❓ {question}",
-    "no_stored_key": (
+    "no_stored_key": Plural(
+        "I no longer have that key (I keep keys for at most {minutes} minute, and never after /forget). "
+        "Send it again to check it.",
         "I no longer have that key (I keep keys for at most {minutes} minutes, and never after /forget). "
-        "Send it again to check it."
+        "Send it again to check it.",
+        n="minutes",
     ),
     "forgot": "🗑 Done. I deleted every key and draft I was keeping for you.",
     "forgot_nothing": "I was not keeping any key for you.",
     "cancelled": "Okay, stopped. Nothing is kept. Use /check to start again.",
     "nothing_to_cancel": "There is nothing to cancel. Use /check to check a key.",
-    "rate_limited": (
+    "rate_limited": Plural(
+        "You have checked {limit} key in the last hour, which is the most I allow, to keep stolen keys from "
+        "being tested here. Please try again in {wait}.",
         "You have checked {limit} keys in the last hour, which is the most I allow, to keep stolen keys from "
-        "being tested here. Please try again in {minutes} minutes."
+        "being tested here. Please try again in {wait}.",
+        n="limit",
     ),
-    "rate_limited_key": (
+    "rate_limited_key": Plural(
+        "This API key has been checked {limit} time in the last hour (from any Telegram account), which is the "
+        "most I allow for one key. Please try again in {wait}.",
         "This API key has been checked {limit} times in the last hour (from any Telegram account), which is the "
-        "most I allow for one key. Please try again in {minutes} minutes."
+        "most I allow for one key. Please try again in {wait}.",
+        n="limit",
     ),
-    "rate_limited_global": (
+    "rate_limited_global": Plural(
         "So many keys are being checked right now that I have reached my hourly limit for everyone (it keeps the "
-        "exchanges from blocking me). This says nothing about your key. Please try again in {minutes} minutes."
+        "exchanges from blocking me). This says nothing about your key. Please try again in {minutes} minute.",
+        "So many keys are being checked right now that I have reached my hourly limit for everyone (it keeps the "
+        "exchanges from blocking me). This says nothing about your key. Please try again in {minutes} minutes.",
+        n="minutes",
     ),
+    "wait_minutes": Plural("{minutes} minute", "{minutes} minutes", n="minutes"),
     "button_repeat": "Already on it: one moment.",
     "flow_timed_out": (
         "I stopped waiting for the rest of the key you started to send, and I kept none of it. "
@@ -154,6 +191,12 @@ EN: dict[str, str] = {
     ),
     "banned": "Sorry, this bot can't help you at the moment. You can reach HuFi at {contact}.",
     "btn_question_other": "I'm not sure",
+    "exchange_off": "{exchange} (off)",
+    "group_secret_no_link": "a private chat with me",
+    # -- /language ---------------------------------------------------------------------------------------------------
+    "language_pick": "Which language should I write in? It is now {language}.",
+    "language_set": "Done: from now on I write to you in {language}.",
+    "language_current": "✓ {language}",
     # -- issue #16: the exchange's own words, HuFi's next step, pasted HuFi errors, /start <exchange> --------------
     "exchange_said_words": "{exchange} said: “{words}” (code <code>{code}</code>)",
     "exchange_said_words_only": "{exchange} said: “{words}”",
@@ -218,9 +261,12 @@ EN: dict[str, str] = {
         "🧹 I deleted your message because it looked like an API key or secret, and I never pass those on: "
         "HuFi support never needs your secret."
     ),
-    "support_relay_limited": (
+    "support_relay_limited": Plural(
         "You have sent many messages to HuFi support in the last hour, so I am not passing more on for now. "
-        "Support already has what you sent; you can write again in {minutes} minutes."
+        "Support already has what you sent; you can write again in {minutes} minute.",
+        "You have sent many messages to HuFi support in the last hour, so I am not passing more on for now. "
+        "Support already has what you sent; you can write again in {minutes} minutes.",
+        n="minutes",
     ),
     "support_closed_user": (
         "Your support request #{ticket} was closed. If you still need help, just write here and it reopens."
@@ -236,9 +282,12 @@ EN: dict[str, str] = {
     "staff_no_open": "This user has no open ticket.",
     "staff_reopened": "🔓 Ticket #{ticket} is open.",
     "staff_recheck_running": "🔁 Re-checking the kept {exchange} key {fingerprint}…",
-    "staff_recheck_no_key": (
+    "staff_recheck_no_key": Plural(
+        "I no longer keep a key for this user (keys are kept for at most {minutes} minute, and wiped after a "
+        "passing check or /forget). Ask them to run /check again.",
         "I no longer keep a key for this user (keys are kept for at most {minutes} minutes, and wiped after a "
-        "passing check or /forget). Ask them to run /check again."
+        "passing check or /forget). Ask them to run /check again.",
+        n="minutes",
     ),
     "staff_recheck_failed": "⚠️ The re-check could not run: {error}",
     "staff_banned": (
@@ -250,6 +299,7 @@ EN: dict[str, str] = {
     "staff_tickets_header": "<b>Open tickets: {count}</b> (oldest first)",
     "staff_ticket_line": "#{ticket} · {name} · <code>{user}</code> · opened {opened} · {cause}{link}",
     "staff_ticket_no_check": "no check",
+    "staff_ticket_topic": "topic",
     "staff_anonymous": (
         "I can't tell who you are when you post as the group, and only listed staff may act here. To answer users "
         "or use staff commands, post as yourself: switch off “Remain anonymous” in your administrator rights "
@@ -273,6 +323,73 @@ EN: dict[str, str] = {
 }
 
 
-def t(key: str, **values: object) -> str:
-    """The English text for `key`, formatted with `values`."""
-    return EN[key].format(**values) if values else EN[key]
+#: The support card's words (bot.support.card's view, laid out by handlers.card), in the staff language.
+CARD_EN: dict[str, str | Plural] = {
+    "header": "🆘 <b>Ticket #{ticket}</b>",
+    "header_new_check": "📎 <b>Ticket #{ticket}: a newer check</b>",
+    "header_recheck": "🔁 <b>Ticket #{ticket}: re-check requested by staff</b>",
+    "header_recheck_no_ticket": "🔁 <b>Re-check requested by staff</b> (no open ticket)",
+    "header_new_topic": "🧵 <b>Ticket #{ticket}</b> (new topic: the previous one was deleted)",
+    "header_again": (
+        "🧵 <b>Ticket #{ticket}</b> (again: the support group was upgraded or got topics; earlier messages are "
+        "further up)"
+    ),
+    "user": "👤 {name}{username} · id <code>{id}</code> · language {language}",
+    "language_app": "{language}, Telegram app in {app}",
+    "user_blocked": "⚠️ The user has blocked the bot: replies can't be delivered.",
+    "description": "📝 {text}",
+    "no_description": "📝 (no description)",
+    "no_check": "🔎 No key check on record for this user.",
+    "check": "🔎 Check #{id} at {time} · {exchange} · key <code>{fingerprint}</code>",
+    "campaign": "Campaign type: {campaign}",
+    "campaign_any": "not chosen",
+    "perm_line": "{mark} {permission}{detail}",
+    "perm_detail": " — {text}",
+    "verdict_ok": "✅ Passes every check HuFi runs.",
+    "cause": "Cause: <b>{title}</b> (<code>{cause}</code>)",
+    "precheck": "Stopped before any request: <b>{title}</b> (<code>{cause}</code>)",
+    "alternative": "{title} (<code>{cause}</code>)",
+    "alternatives": "Or else: {items}",
+    "code": "Exchange code: <code>{code}</code>",
+    "detail": "Detail: <code>{detail}</code>",
+    "qualifies": "Qualifies for: {types}",
+    "qualifies_none": "Qualifies for no campaign type yet.",
+    "steps": "Steps shown to the user:",
+    "step": "{n}. {title}",
+    "steps_more": Plural("… and {count} more", "… and {count} more"),
+    "footer": "Bot {version} · card at {time}",
+    "truncated": "… (shortened)",
+}
+
+#: The command menu (setMyCommands, one list per language): command -> its description (1-256 characters).
+COMMANDS_EN: dict[str, str | Plural] = {
+    "check": "Check an exchange API key the way HuFi does",
+    "status": "Is HuFi, an exchange or this bot down?",
+    "forget": "Delete any key kept for “check again”",
+    "support": "Talk to HuFi support",
+    "language": "Choose the language I write in",
+    "cancel": "Stop the current step",
+    "help": "What this bot does",
+}
+
+_NOTES = {
+    "welcome": "The first message a user sees (/start).",
+    "wait_minutes": "Put into “try again in {wait}”: the form that follows “in”.",
+    "language_pick": "{language} is the name of the current language in itself (e.g. “Русский”).",
+    "language_set": "{language} is the name of the new language in itself.",
+    "state_waiting": "A mark in the progress message: keep it an emoji.",
+    "menu_join": "Between menu items.",
+}
+CHAT = Texts("chat", EN, html=True, notes=_NOTES, description="the private chat")
+CARD = Texts("card", CARD_EN, html=True, description="the support card (staff language)")
+COMMANDS = Texts("command", COMMANDS_EN, description="the command menu (setMyCommands): at most 256 characters")
+
+
+def t(language: str, key: str, /, **values: object) -> str:
+    """The chat text `key` in `language` (English where the catalog has none), formatted with `values`."""
+    return CHAT(language, key, **values)
+
+
+def card_text(language: str, key: str, /, **values: object) -> str:
+    """A support-card text in `language` (the staff language)."""
+    return CARD(language, key, **values)

@@ -41,7 +41,8 @@ def chat_check(application: App) -> ChatCheck:
     ) -> CheckResult | None:
         campaign = str(campaign_type) if campaign_type else None
         chat = private_chat(application, user_id)
-        return await run_check(chat, application, user_id, exchange_id, credentials, campaign)
+        lang = await services_of(application).users.language(user_id)  # no update, so no language step ran
+        return await run_check(chat, application, user_id, exchange_id, credentials, campaign, lang=lang)
 
     return in_chat
 

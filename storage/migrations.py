@@ -186,7 +186,14 @@ CREATE TABLE support_requests (
 );
 """
 
+V7_LANGUAGE = """
+-- Every user in their own language (issue 18): the language the bot writes to the user in (a code of
+-- bot.i18n.LANGUAGES: en, ru, zh_Hans, es, tr, vi). Set on first contact from Telegram's language_code, changed
+-- with /language; NULL for a user seen before this version until their next message sets it.
+ALTER TABLE users ADD COLUMN language TEXT;
+"""
+
 #: Version N of the schema is reached by running MIGRATIONS[:N] in order.
-MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE, V5_INSIGHTS, V6_SUPPORT)
+MIGRATIONS: tuple[str, ...] = (V1_CORE, V2_ESCALATION, V3_DRAFTS, V4_ABUSE, V5_INSIGHTS, V6_SUPPORT, V7_LANGUAGE)
 
 SCHEMA_VERSION = len(MIGRATIONS)

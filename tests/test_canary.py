@@ -162,6 +162,10 @@ async def test_planted_credentials_never_leave_the_process(tmp_path: Path, produ
         planted.append(helped)
         posted.append(env.api.send_text(f"/help {helped}"))
         await env.wait_text("what followed the command")
+        languaged = mexc.new_secret()  # /language takes no text: a secret after it is deleted like any other
+        planted.append(languaged)
+        posted.append(env.api.send_text(f"/language {languaged}"))
+        await env.wait_text("what followed the command")
 
         # a caption, a secret glued to Chinese with a full-width colon, a secret split over two lines
         env.api.advance(60)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import LANGUAGES
 from handlers import callbacks
 from tests.test_support import SUPPORT, eventually, open_ticket, staff, support_env
 
@@ -39,6 +40,7 @@ FORGED: dict[str, list[str]] = {
         "support:1:2",
         "support:0",
     ],
+    "lang": ["lang:", "lang:RU", "lang:zh_hans", "lang:zh-Hans", "lang:de", "lang:ru\n", "lang:ru:1", "lang:²"],
     "other": ["forget:1", "noop:", "support_skip:1", "", "²", "\x00", "step:1:0\n", "🔑", "a" * 64],
 }
 ALL_FORGED = [data for group in FORGED.values() for data in group]
@@ -66,6 +68,7 @@ def test_every_pattern_builds_what_it_accepts() -> None:
         callbacks.FORGET,
         callbacks.NOOP,
         callbacks.SUPPORT_SKIP,
+        *(callbacks.pick_language(code) for code in LANGUAGES),
     ]
     for data in built:
         assert sum(1 for p in callbacks.PATTERNS if p.match(data)) == 1, data

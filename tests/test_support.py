@@ -170,7 +170,7 @@ async def test_ticket_card_in_its_own_topic_has_the_diagnosis_and_no_secret(tmp_
             "Ticket #1",
             "Alice @alice",
             f"id {env.api.default_user.id}",
-            "language en",
+            "language English (en)",
             "HuFi says my key can't be authorized",
             "MEXC",
             account.api_key[:4],

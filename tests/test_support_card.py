@@ -50,7 +50,7 @@ def test_the_card_names_the_user_check_cause_and_steps() -> None:
     plain, _ = parse_html(text)  # valid Telegram HTML
     for fragment in (
         "Ticket #7",
-        "Alice @alice · id 42 · language de",
+        "Alice @alice · id 42 · language English (en), Telegram app in de",
         "HuFi refuses it",
         "Check #3 at 2027-01-15 07:59 UTC · MEXC · key mx0v…abcd",
         "Campaign type: Holding",

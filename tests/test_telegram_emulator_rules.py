@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, WebAppInfo
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.sandbox.telegram_api import TelegramEmulator
@@ -461,3 +461,23 @@ async def test_private_budget_and_switching_budgets_off(api: TelegramEmulator, b
     await bot.send_message(group.id, "2")
     exc, _ = await refused(api, bot.send_message(group.id, "3"), RetryAfter)
     assert isinstance(exc, RetryAfter) and exc.retry_after == dt.timedelta(seconds=10)
+
+
+async def test_web_app_buttons_need_https_and_a_private_chat(api: TelegramEmulator) -> None:
+    """The real server refuses an http:// Web App URL, and any Web App button outside a private chat."""
+
+    def markup(url: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton("Open", web_app=WebAppInfo(url))]])
+
+    user = api.default_user
+    group = api.add_group("team")
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+        with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+            await bot.send_message(user.id, "form", reply_markup=markup("http://127.0.0.1:8081/webapp/key/mexc"))
+        with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
+            await bot.send_message(group.id, "form", reply_markup=markup("https://bot.example.org/webapp/key/mexc"))
+        sent = await bot.send_message(user.id, "form", reply_markup=markup("https://bot.example.org/webapp/key/mexc"))
+        with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+            await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=markup("http://x.example"))
+        api.allow_http_web_app = True  # the offline demo's page
+        await bot.send_message(user.id, "form", reply_markup=markup("http://127.0.0.1:8081/webapp/key/mexc"))

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from types import MappingProxyType
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -43,8 +43,8 @@ from bot.webapp import (
     sign_init_data,
     validate_init_data,
 )
-from bot.webapp import texts as webapp_texts
 from bot.webapp.server import ReplayGuard, UserRateLimiter, content_security_policy
+from tests.i18n_harness import pseudo, pseudo_locales
 from tests.test_canary import forms
 
 TOKEN = "7000000003:AAF-webapp-server-tests-token-00000000"
@@ -277,14 +277,15 @@ async def test_static_files_and_error_pages_carry_the_same_headers() -> None:
         assert_strict_headers(headers)
 
 
-async def test_the_page_speaks_the_language_of_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    german = dict(webapp_texts.TEXTS["en"], heading="Prüfe deinen {exchange}-API-Schlüssel", submit="Prüfen")
-    monkeypatch.setattr(webapp_texts, "TEXTS", MappingProxyType({"en": webapp_texts.TEXTS["en"], "de": german}))
-    async with served(Recorder()) as client:
-        _, page_de, _ = await client.get("/key/mexc?lang=de-AT")
-        _, page_xx, _ = await client.get("/key/mexc?lang=xx")
-    assert '<html lang="de">' in page_de and "Prüfe deinen MEXC-API-Schlüssel" in page_de
-    assert "&quot;submit&quot;: &quot;Prüfen&quot;" in page_de  # the script's texts come from the same table
+async def test_the_page_speaks_the_language_of_its_catalog(tmp_path: Path) -> None:
+    with pseudo_locales(tmp_path):
+        async with served(Recorder()) as client:
+            _, page_es, _ = await client.get("/key/mexc?lang=es-ES")
+            _, page_xx, _ = await client.get("/key/mexc?lang=xx")
+    heading = pseudo("es", "Check your MEXC API key")
+    assert '<html lang="es">' in page_es and heading in page_es
+    submit = json.dumps(pseudo("es", "Check the key"), ensure_ascii=False).replace('"', "&quot;")
+    assert f"&quot;submit&quot;: {submit}" in page_es  # the script's texts come from the same catalog
     assert '<html lang="en">' in page_xx and "Check your MEXC API key" in page_xx
 
 
@@ -627,6 +628,7 @@ async def test_result_from_report_summarises_real_checks() -> None:
         good = result_from_report(await checker.check("mexc", creds("ok")))
         partial = result_from_report(await checker.check("mexc", creds("permission_missing")))
         malformed = result_from_report(await checker.check("mexc", Credentials("mx0short", "x" * 32)))
+        no_address = result_from_report(await checker.check("mexc", creds("no_deposit_address")))
     assert good.ok and good.title == "The key passes every check HuFi makes."
     assert good.details == (
         "✓ Account balance: readable",
@@ -637,6 +639,9 @@ async def test_result_from_report_summarises_real_checks() -> None:
     assert partial.title == cause_title(Cause.PERMISSION_MISSING, exchange_id="mexc")
     assert any(line.startswith("✗ Spot trade history:") for line in partial.details)
     assert "Enough for: Holding, Threshold" in partial.details
+    # the exchange's own words and code, as in the chat; never one of our internal labels
+    assert "MEXC answered: No permission to access the endpoint. (700007)" in partial.details
+    assert not no_address.ok and not any("ccxt_" in line for line in no_address.details)
     assert not malformed.ok and malformed.details
     assert malformed.title == cause_title(Cause.MALFORMED_CREDENTIALS, exchange_id="mexc")
 

@@ -1,4 +1,5 @@
-"""What to tell the user for each cause and exchange. Texts are data (`bot.advice.texts`), English first; each
+"""What to tell the user for each cause and exchange, in their language. Texts are data (`bot.advice.texts`: the
+English source, translated through the catalogs of `bot.i18n`); each
 exchange's key screens are data with their sources (`bot.advice.exchanges`); what a cause means for "check again" and
 for HuFi's app is one table (`bot.advice.causes`); the exchange's own words come from `bot.advice.said`.
 
@@ -8,7 +9,9 @@ Transport-free: never imports `telegram`; handlers render the `Step`s and `Quest
 from bot.advice.advisor import (
     HUFI_ORDER,
     cause_title,
+    connect_hint,
     exchange_permission_names,
+    exchange_words,
     hufi_next_text,
     qualifying_campaigns,
     question_for,
@@ -29,8 +32,10 @@ __all__ = [
     "Said",
     "Step",
     "cause_title",
+    "connect_hint",
     "exchange_permission_names",
     "exchange_said",
+    "exchange_words",
     "hufi_next_text",
     "qualifying_campaigns",
     "question_for",

@@ -1,4 +1,5 @@
-"""Turn a diagnosis into steps, titles and questions, from the text tables in `bot.advice.texts`."""
+"""Turn a diagnosis into steps, titles and questions, from the text tables in `bot.advice.texts`, in the user's
+language (`language`: a code of `bot.i18n.LANGUAGES`; English where the catalog has no translation)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.advice.causes import HufiNext, recheck_helps, traits
-from bot.advice.exchanges import Guide, Variant, deposit_network, guide, permission_names, variant_for
+from bot.advice.exchanges import (
+    Guide,
+    Ui,
+    Variant,
+    deposit_network,
+    guide,
+    permission_names,
+    screen_words,
+    variant_for,
+)
 from bot.advice.model import Answer, Question, Step
-from bot.advice.texts import DEFAULT_LANGUAGE, lookup
+from bot.advice.texts import DEFAULT_LANGUAGE, lookup, plural_text
 from bot.diagnosis.model import CAMPAIGN_PERMISSIONS, CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CATALOG
+from bot.i18n import join_items, pgettext
 from bot.security import redact
 
 #: HuFi's troubleshooting order (docs "can't connect exchange API key"): general issues first, then permissions,
@@ -94,9 +105,15 @@ def _valid_ips(outbound_ips: Iterable[object]) -> list[str]:
     return ips
 
 
-def exchange_permission_names(exchange_id: str) -> dict[Permission, str]:
+def exchange_permission_names(exchange_id: str, language: str = DEFAULT_LANGUAGE) -> dict[Permission, str]:
     """What each HuFi permission's checkbox is called on `exchange_id` (generic wording where unknown)."""
-    return permission_names(_exchange(exchange_id))
+    return permission_names(_exchange(exchange_id), language=language)
+
+
+def exchange_words(label: str, exchange_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """An exchange's own label (a credential's name, "API passphrase") as the user reads it in `language`: the
+    exchange's localised words where known, else the English ones quoted (`bot.advice.exchanges`)."""
+    return screen_words(Ui(label), _exchange(exchange_id), language)
 
 
 def _permission_list(names: dict[Permission, str], language: str, wanted: Sequence[Permission]) -> str:
@@ -108,7 +125,7 @@ def _permission_list(names: dict[Permission, str], language: str, wanted: Sequen
     joiner = phrases["list_and"]
     items = []
     for name, whats in groups.items():
-        what = whats[0] if len(whats) == 1 else ", ".join(whats[:-1]) + joiner + whats[-1]
+        what = whats[0] if len(whats) == 1 else join_items(whats[:-1], language) + joiner + whats[-1]
         items.append(_fmt(phrases["perm_item"], {"name": name, "what": what}))
     return phrases["perm_join"].join(items)
 
@@ -123,7 +140,7 @@ def _expiry_text(found: Guide | None, name: str, language: str, ips: list[str], 
         return ""
     texts = lookup(language, "expiry")
     ctx = {"exchange": name, "days": str(expiry.days_without_ip or ""), "ips": ", ".join(ips)}
-    text = _fmt(texts.get(expiry.text, ""), ctx)
+    text = _fmt(plural_text(language, expiry.days_without_ip or 0, "expiry", expiry.text), ctx)
     if expiry.days_without_ip is not None:
         text += _fmt(texts["days_without_ip_ips" if ips else "days_without_ip_no_ips"], ctx)
     return text
@@ -143,16 +160,17 @@ def _context(
     url = spec.api_management_url if spec is not None else ""
     join = phrases["menu_join"]
     if found is not None:
-        menu = join.join(found.menu.path)
-        menu_create = join.join((*found.menu.path, found.menu.create))
+        path = [screen_words(item, exchange, language) for item in found.menu.path]
+        menu = join.join(path)
+        menu_create = join.join((*path, screen_words(found.menu.create, exchange, language)))
         api_page = _fmt(phrases["api_page_url" if url else "api_page"], {"exchange": name, "url": url, "menu": menu})
     else:
         menu, menu_create = phrases["menu_unknown"], phrases["menu_create_unknown"]
         api_page = _fmt(phrases["api_page_unknown"], {"exchange": name})
     wanted = [p for p in Permission if missing is None or p in set(missing)] or list(Permission)
-    labels = [c.label for c in spec.extra_credentials] if spec is not None else []
+    labels = [screen_words(Ui(c.label), exchange, language) for c in spec.extra_credentials] if spec else []
     ips = _valid_ips(outbound_ips)
-    names = permission_names(exchange, variant)
+    names = permission_names(exchange, variant, language)
     ctx = {
         "exchange": name,
         "api_page": api_page,
@@ -165,14 +183,25 @@ def _context(
         "perm_list": _permission_list(names, language, wanted),
         "passphrase_label": labels[0] if labels else phrases["passphrase"],
         "extra_needed": "".join(_fmt(phrases["extra_needed"], {"label": label}) for label in labels),
-        "deposit_network": deposit_network(exchange),
+        "deposit_network": deposit_network(exchange, language),
         "ips_text": _fmt(phrases["ips_known"], {"ips": ", ".join(ips)}) if ips else phrases["ips_unknown"],
-        "connect_hint": (spec.connect_hint if spec is not None else "") or phrases["default_connect_hint"],
+        "connect_hint": connect_hint(exchange, language) or phrases["default_connect_hint"],
     }
     unbound = _expiry_text(found, name, language, ips, unbound_only=True)
     ctx["expiry_unbound"] = " " + unbound if unbound else ""
     ctx["expiry_why"] = _expiry_text(found, name, language, ips, unbound_only=False) or phrases["expiry_generic"]
     return ctx
+
+
+#: The catalog context of an exchange's `connect_hint` (a DEX: how to connect instead of a key).
+CONNECT_HINT_CONTEXT = "exchange.connect_hint"
+
+
+def connect_hint(exchange_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """How to connect a DEX in HuFi instead of a key (the catalog's `connect_hint`, in `language`); "" for none."""
+    spec = CATALOG.get(_exchange(exchange_id))
+    hint = spec.connect_hint if spec is not None else ""
+    return pgettext(language, f"{CONNECT_HINT_CONTEXT}.{spec.id}", hint) if spec is not None and hint else ""
 
 
 def cause_title(cause: Cause | str, language: str = DEFAULT_LANGUAGE, *, exchange_id: str = "") -> str:
@@ -198,7 +227,7 @@ def _campaign_step(language: str, granted: Iterable[Permission]) -> Step:
         text = phrases["campaigns_all"]
     elif types:
         names = [lookup(language, "campaign_names", ct.value) or ct.value for ct in types]
-        text = _fmt(phrases["campaigns_some"], {"campaigns": ", ".join(names)})
+        text = _fmt(phrases["campaigns_some"], {"campaigns": join_items(names, language)})
     else:
         text = phrases["campaigns_none"]
     return Step(phrases["campaigns_title"], text)

@@ -2,8 +2,16 @@
 
 For every exchange the advice names: the menu path to the key list and the button that creates a key, the labels of
 the permissions to tick for each HuFi probe, how long a key lives depending on the user's choices, the extra steps the
-exchange (or HuFi's own guide) asks for, and the network of the ETH deposit address. Menu items and permission
-labels are the exchanges' own English UI words; the sentences that use them live in `bot.advice.texts`.
+exchange (or HuFi's own guide) asks for, and the network of the ETH deposit address. The sentences that use them
+live in `bot.advice.texts`.
+
+Whose words. A `Ui` is the exchange's own words on its screen, in English as the exchange shows them (a menu item,
+a button, a checkbox). In another language the advice shows the exchange's localised words where a translator
+found them on its localised screens (`bot/i18n/locales/<language>/exchange_labels.toml`, each with the page it comes
+from), else the English words in quotes, so the user can still find them. A plain `str` is our own description
+("profile icon"), translated through the catalogs like every other text (context `advice.screen`). A `Phrase` is
+our words around the exchange's ("{read_only}, with {unified_trading} ticked"). `Ui` and `Phrase` are strings
+whose value is the English text, so English reads as before.
 
 Every fact carries its `source` (a URL) and how it was checked (`Checked`): read on that page, taken from a
 third-party guide that quotes the exchange's screen (the exchange's own page was not among the stored copies we could
@@ -19,6 +27,8 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from bot.diagnosis.model import Cause, Permission
+from bot.i18n import DEFAULT_LANGUAGE, normalise, pgettext
+from bot.i18n.labels import exchange_label
 
 BALANCE = Permission.VIEW_ACCOUNT_BALANCE
 DEPOSIT = Permission.VIEW_DEPOSIT_ADDRESS
@@ -104,8 +114,54 @@ class Guide:
     key_info_labels: Mapping[str, str] = field(default_factory=dict)
 
 
+class Ui(str):
+    """Words on the exchange's own screen, in English as it shows them (module docstring)."""
+
+
+class Phrase(str):
+    """Our words around the exchange's: `template` with a placeholder for each `Ui` part; as a string, the English
+    text ("Read-Only, with Unified Trading ticked")."""
+
+    template: str
+    parts: Mapping[str, Ui]
+
+    def __new__(cls, template: str, **parts: str) -> Phrase:
+        ui = {name: Ui(value) for name, value in parts.items()}
+        self = super().__new__(cls, template.format(**ui))
+        self.template = template
+        self.parts = MappingProxyType(ui)
+        return self
+
+
+#: The catalog context of our own words in this table (menu descriptions, phrases around the exchange's words).
+SCREEN_CONTEXT = "advice.screen"
+#: How a `Ui` is shown in a language that has no localised words for it: the English words, quoted.
+QUOTED_CONTEXT = "advice.screen.quoted"
+QUOTED = "“{label}”"
+
+
+def screen_words(value: str, exchange_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """`value` from this table (or an exchange's credential label) as the user reads it in `language`."""
+    language = normalise(language)
+    if language == DEFAULT_LANGUAGE:
+        return str(value)
+    if isinstance(value, Phrase):
+        parts = {name: screen_words(ui, exchange_id, language) for name, ui in value.parts.items()}
+        try:
+            return pgettext(language, SCREEN_CONTEXT, value.template).format(**parts)
+        except (KeyError, IndexError, ValueError):
+            return value.template.format(**parts)
+    if isinstance(value, Ui):
+        localised = exchange_label(language, exchange_id, str(value))
+        if localised:
+            return localised
+        quoted = pgettext(language, QUOTED_CONTEXT, QUOTED)
+        return quoted.replace("{label}", str(value)) if "{label}" in quoted else QUOTED.format(label=value)
+    return pgettext(language, SCREEN_CONTEXT, str(value))
+
+
 def _all(name: str) -> dict[Permission, str]:
-    return dict.fromkeys(Permission, name)
+    return dict.fromkeys(Permission, Ui(name))
 
 
 _HUFI_KRAKEN = "https://github.com/Hu-Fi/hufi/tree/main/recording-oracle/src/modules/exchanges/api-client/kraken"
@@ -134,8 +190,8 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
     {
         "binance": Guide(
             Menu(
-                ("profile icon", "API Management"),
-                "Create API",
+                ("profile icon", Ui("API Management")),
+                Ui("Create API"),
                 Source(
                     "https://www.binance.com/en/support/faq/how-to-create-api-keys-on-binance-360002502072",
                     Checked.THIRD_PARTY,
@@ -148,21 +204,30 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
             ),
         ),
         "okx": Guide(
-            Menu(("Profile", "API and connections"), "Create API key", Source(_OKX_FAQ, Checked.PAGE)),
+            Menu((Ui("Profile"), Ui("API and connections")), Ui("Create API key"), Source(_OKX_FAQ, Checked.PAGE)),
             Labels(_all("Read"), Source(_OKX_FAQ, Checked.PAGE)),
             extras=(Extra("passphrase_chosen", Source(_OKX_FAQ, Checked.PAGE), frozenset({Cause.PASSPHRASE_WRONG})),),
         ),
         "bybit": Guide(
             Menu(
-                ("profile icon", "API"),
-                "Create New Key (System-generated API Keys)",
+                ("profile icon", Ui("API")),
+                Phrase("{create} ({kind})", create="Create New Key", kind="System-generated API Keys"),
                 Source("https://aotrading.io/blogs/bybit-create-api-key-step-by-step-2026", Checked.THIRD_PARTY),
             ),
             Labels(
                 {
-                    BALANCE: "Read-Only, with Unified Trading ticked",
-                    DEPOSIT: "Read-Only, with Assets ticked",
-                    TRADES: "Read-Only, with Unified Trading ticked (SPOT on a classic account)",
+                    BALANCE: Phrase(
+                        "{read_only}, with {unified_trading} ticked",
+                        read_only="Read-Only",
+                        unified_trading="Unified Trading",
+                    ),
+                    DEPOSIT: Phrase("{read_only}, with {assets} ticked", read_only="Read-Only", assets="Assets"),
+                    TRADES: Phrase(
+                        "{read_only}, with {unified_trading} ticked ({spot} on a classic account)",
+                        read_only="Read-Only",
+                        unified_trading="Unified Trading",
+                        spot="SPOT",
+                    ),
                 },
                 # Bybit's API reference names the permission groups; the screen's words come from a third-party
                 # guide (holdix.app/learn/bybitApiKeys) and reference/realworld.md §2.
@@ -172,7 +237,7 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
             expiry=Expiry("days_without_ip", Source(_BYBIT_KEY_INFO, Checked.THIRD_PARTY), days_without_ip=90),
         ),
         "kucoin": Guide(
-            Menu(("avatar", "API Management"), "Create API", Source(_KUCOIN_CREATE, Checked.PAGE)),
+            Menu(("avatar", Ui("API Management")), Ui("Create API"), Source(_KUCOIN_CREATE, Checked.PAGE)),
             Labels(
                 _all("General"),
                 Source(
@@ -187,19 +252,24 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
                     frozenset({Cause.PASSPHRASE_WRONG, Cause.INCOMPLETE_CREDENTIALS, Cause.HUFI_FORM_LIMIT}),
                 ),
             ),
-            key_info_labels={"General": "General"},
+            key_info_labels={"General": Ui("General")},
         ),
         "kraken": Guide(
             Menu(
-                ("account menu (person icon)", "Settings", "API"),
-                "Create API key",
+                ("account menu (person icon)", Ui("Settings"), Ui("API")),
+                Ui("Create API key"),
                 Source(_KRAKEN_ARTICLE, Checked.PAGE),
             ),
             Labels(
                 {
-                    BALANCE: "Query Funds",
-                    DEPOSIT: "Query Funds",
-                    TRADES: "Query Open Orders & Trades, Query Closed Orders & Trades and Export Data",
+                    BALANCE: Ui("Query Funds"),
+                    DEPOSIT: Ui("Query Funds"),
+                    TRADES: Phrase(
+                        "{open_trades}, {closed_trades} and {export_data}",
+                        open_trades="Query Open Orders & Trades",
+                        closed_trades="Query Closed Orders & Trades",
+                        export_data="Export Data",
+                    ),
                 },
                 # which of them HuFi needs: its KrakenClient (reference/hufi.md §2b); Export Data: Kraken's guide
                 Source(_KRAKEN_PERMISSIONS_GUIDE, Checked.PAGE),
@@ -222,22 +292,28 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
                     Cause.PERMISSION_MISSING,
                     DEPOSIT,
                     "query-funds",
-                    {DEPOSIT: "Query Funds and Deposit Funds"},
+                    {
+                        DEPOSIT: Phrase(
+                            "{query_funds} and {deposit_funds}",
+                            query_funds="Query Funds",
+                            deposit_funds="Deposit Funds",
+                        )
+                    },
                     Source(_KRAKEN_ARTICLE, Checked.PAGE),
                 ),
             ),
             key_info_labels={
-                "query-funds": "Query Funds",
-                "deposit-funds": "Deposit Funds",
-                "query-open-trades": "Query Open Orders & Trades",
-                "query-closed-trades": "Query Closed Orders & Trades",
-                "export-data": "Export Data",
+                "query-funds": Ui("Query Funds"),
+                "deposit-funds": Ui("Deposit Funds"),
+                "query-open-trades": Ui("Query Open Orders & Trades"),
+                "query-closed-trades": Ui("Query Closed Orders & Trades"),
+                "export-data": Ui("Export Data"),
             },
         ),
         "gate": Guide(
-            Menu(("profile icon", "API Management"), "Create API Key", Source(_GATE_FAQ, Checked.PAGE)),
+            Menu(("profile icon", Ui("API Management")), Ui("Create API Key"), Source(_GATE_FAQ, Checked.PAGE)),
             Labels(
-                {BALANCE: "Spot: Read Only", DEPOSIT: "Wallet: Read Only", TRADES: "Spot: Read Only"},
+                {BALANCE: Ui("Spot: Read Only"), DEPOSIT: Ui("Wallet: Read Only"), TRADES: Ui("Spot: Read Only")},
                 # "Read Only" is on Gate's FAQ; the group names Spot and Wallet from a third-party guide
                 # (docs.tread.fi, connecting-to-exchanges/gate) and Gate's key API (perms "spot", "wallet")
                 Source(_GATE_FAQ, Checked.THIRD_PARTY),
@@ -246,12 +322,12 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
             extras=(Extra("gate_trading_account", _HUFI_GUIDE, _NEW_KEY_CAUSES),),
         ),
         "mexc": Guide(
-            Menu(("profile icon", "API Management"), "Create API Key", _HUFI_GUIDE),
+            Menu(("profile icon", Ui("API Management")), Ui("Create API Key"), _HUFI_GUIDE),
             Labels(
                 {
-                    BALANCE: "Account: view account details",
-                    DEPOSIT: "Wallet: view deposit details",
-                    TRADES: "Spot: view order and trade details",
+                    BALANCE: Ui("Account: view account details"),
+                    DEPOSIT: Ui("Wallet: view deposit details"),
+                    TRADES: Ui("Spot: view order and trade details"),
                 },
                 # HuFi's guide shows the boxes only in screenshots; the API names them SPOT_ACCOUNT_READ,
                 # SPOT_WITHDRAW_READ (deposit address) and SPOT_DEAL_READ
@@ -260,8 +336,8 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
         ),
         "htx": Guide(
             Menu(
-                ("profile avatar", "API Management"),
-                "Create API Key",
+                ("profile avatar", Ui("API Management")),
+                Ui("Create API Key"),
                 Source("https://help.ufox.ai/bind-api/htx.html", Checked.THIRD_PARTY),
             ),
             # the API value is readOnly ("readOnly is required permission for any API key"); the screen says Read-only
@@ -270,7 +346,9 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
         ),
         "bitget": Guide(
             Menu(
-                ("profile icon", "API"), "Create API (System-generated API Keys)", Source(_BITGET_CREATE, Checked.PAGE)
+                ("profile icon", Ui("API")),
+                Phrase("{create} ({kind})", create="Create API", kind="System-generated API Keys"),
+                Source(_BITGET_CREATE, Checked.PAGE),
             ),
             Labels(
                 _all("Read-only"),
@@ -285,7 +363,7 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
             ),
         ),
         "bitmart": Guide(
-            Menu(("Account", "API Management"), "Create API", Source(_BITMART_GUIDE, Checked.PAGE)),
+            Menu((Ui("Account"), Ui("API Management")), Ui("Create API"), Source(_BITMART_GUIDE, Checked.PAGE)),
             Labels(
                 _all("Read-Only"),
                 Source("https://developer-pro.bitmart.com/en/part1/question/apikey.html", Checked.PAGE),
@@ -299,9 +377,9 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
             ),
         ),
         "xt": Guide(
-            Menu(("User Center", "API Management"), "Create API", Source(_XT_APPLY, Checked.PAGE)),
-            # "By default, the API has query permissions."
-            Labels(_all("query permission, on by default"), Source(_XT_APPLY, Checked.PAGE)),
+            Menu((Ui("User Center"), Ui("API Management")), Ui("Create API"), Source(_XT_APPLY, Checked.PAGE)),
+            # "By default, the API has query permissions.": our words, not a label on XT's screen
+            Labels(dict.fromkeys(Permission, "query permission, on by default"), Source(_XT_APPLY, Checked.PAGE)),
             extras=(
                 Extra(
                     "xt_application",
@@ -312,13 +390,15 @@ GUIDES: Mapping[str, Guide] = MappingProxyType(
         ),
         "bigone": Guide(
             Menu(
-                ("API Settings",), "Create API Key", Source("https://open.bigone.com/docs/api-key-setup", Checked.PAGE)
+                (Ui("API Settings"),),
+                Ui("Create API Key"),
+                Source("https://open.bigone.com/docs/api-key-setup", Checked.PAGE),
             ),
             Labels(
                 {
-                    BALANCE: "View Account Balance Information",
-                    DEPOSIT: "View Deposit Address",
-                    TRADES: "View Trade Information",
+                    BALANCE: Ui("View Account Balance Information"),
+                    DEPOSIT: Ui("View Deposit Address"),
+                    TRADES: Ui("View Trade Information"),
                 },
                 Source("https://open.bigone.com/docs/api-key-setup", Checked.PAGE),
             ),
@@ -337,11 +417,11 @@ GENERIC_PERMISSION_NAMES: Mapping[Permission, str] = MappingProxyType(
 #: How to name the network of the ETH deposit address on each exchange.
 DEPOSIT_NETWORK: Mapping[str, str] = MappingProxyType(
     {
-        "kraken": "Ethereum (the “Ether (Hex)” deposit method)",
-        "bigone": "Ethereum",
+        "kraken": Phrase("{ethereum} (the “{ether_hex}” deposit method)", ethereum="Ethereum", ether_hex="Ether (Hex)"),
+        "bigone": Ui("Ethereum"),
     }
 )
-DEFAULT_DEPOSIT_NETWORK = "Ethereum (ERC20)"
+DEFAULT_DEPOSIT_NETWORK = Ui("Ethereum (ERC20)")
 
 
 def _id(exchange_id: str) -> str:
@@ -353,19 +433,37 @@ def guide(exchange_id: str) -> Guide | None:
     return GUIDES.get(_id(exchange_id))
 
 
-def permission_names(exchange_id: str, variant: Variant | None = None) -> dict[Permission, str]:
-    """What each HuFi permission is called on `exchange_id`; generic wording where unknown."""
-    names = dict(GENERIC_PERMISSION_NAMES)
+def permission_names(
+    exchange_id: str, variant: Variant | None = None, language: str = DEFAULT_LANGUAGE
+) -> dict[Permission, str]:
+    """What each HuFi permission is called on `exchange_id`, as the user reads it in `language`; generic wording
+    where unknown."""
+    names: dict[Permission, str] = dict(GENERIC_PERMISSION_NAMES)
     found = guide(exchange_id)
     if found is not None:
         names.update(found.labels.names)
     if variant is not None:
         names.update(variant.labels)
-    return names
+    return {perm: screen_words(name, _id(exchange_id), language) for perm, name in names.items()}
 
 
-def deposit_network(exchange_id: str) -> str:
-    return DEPOSIT_NETWORK.get(_id(exchange_id), DEFAULT_DEPOSIT_NETWORK)
+def deposit_network(exchange_id: str, language: str = DEFAULT_LANGUAGE) -> str:
+    value = DEPOSIT_NETWORK.get(_id(exchange_id), DEFAULT_DEPOSIT_NETWORK)
+    return screen_words(value, _id(exchange_id), language)
+
+
+def screen_values() -> list[tuple[str, str]]:
+    """Every (exchange id, value) of this table whose words are shown: menus, buttons, labels, deposit networks
+    (extraction: our words go to the template, the exchange's to each language's label file). Exchange id "" for
+    the generic names."""
+    values: list[tuple[str, str]] = [("", name) for name in GENERIC_PERMISSION_NAMES.values()]
+    for exchange_id, found in GUIDES.items():
+        values.append((exchange_id, DEPOSIT_NETWORK.get(exchange_id, DEFAULT_DEPOSIT_NETWORK)))
+        values += [(exchange_id, item) for item in (*found.menu.path, found.menu.create)]
+        values += [(exchange_id, name) for name in found.labels.names.values()]
+        values += [(exchange_id, name) for variant in found.variants for name in variant.labels.values()]
+        values += [(exchange_id, name) for name in found.key_info_labels.values()]
+    return values
 
 
 def variant_for(

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from bot.advice.exchanges import guide
+from bot.advice.exchanges import guide, screen_words
 from bot.advice.texts import DEFAULT_LANGUAGE, lookup
 from bot.diagnosis.model import Permission
 from bot.diagnosis.parse import split_reply
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
+from bot.i18n import join_items
 from bot.secret_scan import mask_credential_tokens
 from bot.security import MASK, redact
 
@@ -144,8 +145,12 @@ def label_note(label: str | None, exchange_id: str, exchange_name: str, language
     if arg:
         found = guide(exchange_id)
         names = found.key_info_labels if found is not None else {}
-        parts = [names.get(part.strip(), part.strip()) for part in arg.split(",") if part.strip()]
-        arg = lookup(language, "phrases", "list_and").join(parts) if len(parts) == 2 else ", ".join(parts)
+        parts = [
+            screen_words(names[part.strip()], exchange_id, language) if part.strip() in names else part.strip()
+            for part in arg.split(",")
+            if part.strip()
+        ]
+        arg = lookup(language, "phrases", "list_and").join(parts) if len(parts) == 2 else join_items(parts, language)
     return text.format(exchange=exchange_name, arg=_clean(arg, 60))
 
 

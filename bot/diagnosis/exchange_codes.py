@@ -21,30 +21,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from bot.diagnosis.model import Cause
+from bot.diagnosis.names import (  # short names keep the tables readable
+    CHECK,
+    CLOCK,
+    DEMO,
+    DOWN,
+    EXPIRED,
+    FROZEN,
+    INCOMPLETE,
+    IP,
+    KEY,
+    MAINT,
+    NO_ADDR,
+    NONCE_REUSED,
+    NONCE_WINDOW,
+    PASS,
+    PERM,
+    RATE,
+    REGION,
+    RESTRICTED,
+    RISK,
+    SECRET,
+    SUBACC,
+)
 from bot.diagnosis.verdict import V, Verdict
-
-KEY = Cause.KEY_INVALID
-EXPIRED = Cause.KEY_EXPIRED
-FROZEN = Cause.KEY_FROZEN
-SECRET = Cause.SECRET_MISMATCH
-PASS = Cause.PASSPHRASE_WRONG
-IP = Cause.IP_NOT_WHITELISTED
-PERM = Cause.PERMISSION_MISSING
-NO_ADDR = Cause.NO_DEPOSIT_ADDRESS
-CLOCK = Cause.CLOCK_SKEW
-RATE = Cause.RATE_LIMITED
-MAINT = Cause.EXCHANGE_MAINTENANCE
-DOWN = Cause.EXCHANGE_UNREACHABLE
-INCOMPLETE = Cause.INCOMPLETE_CREDENTIALS
-NONCE_WINDOW = Cause.NONCE_WINDOW
-NONCE_REUSED = Cause.NONCE_REUSED
-RESTRICTED = Cause.ACCOUNT_RESTRICTED
-RISK = Cause.RISK_CONTROL
-REGION = Cause.REGION_BLOCKED
-SUBACC = Cause.SUBACCOUNT_NO_API
-DEMO = Cause.DEMO_KEY
-CHECK = Cause.CHECK_FAILED
 
 
 @dataclass(frozen=True, slots=True)

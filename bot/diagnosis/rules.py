@@ -20,36 +20,33 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.diagnosis import exchange_codes
-from bot.diagnosis.model import Cause
+from bot.diagnosis.names import (  # short names keep the tables readable
+    CHECK,
+    CLOCK,
+    DEMO,
+    DOWN,
+    EXPIRED,
+    FROZEN,
+    INCOMPLETE,
+    IP,
+    KEY,
+    MAINT,
+    MALFORMED,
+    NO_ADDR,
+    OK,
+    PASS,
+    PERM,
+    RATE,
+    REGION,
+    RESTRICTED,
+    RISK,
+    SECRET,
+    SUBACC,
+    UNKNOWN,
+)
 from bot.diagnosis.verdict import V, Verdict
 
 __all__ = ["EXCHANGE_CODES", "SOURCES", "V", "Verdict"]
-
-# Short names keep the tables readable.
-OK = Cause.OK
-KEY = Cause.KEY_INVALID
-EXPIRED = Cause.KEY_EXPIRED
-SECRET = Cause.SECRET_MISMATCH
-PASS = Cause.PASSPHRASE_WRONG
-IP = Cause.IP_NOT_WHITELISTED
-PERM = Cause.PERMISSION_MISSING
-NO_ADDR = Cause.NO_DEPOSIT_ADDRESS
-CLOCK = Cause.CLOCK_SKEW
-RATE = Cause.RATE_LIMITED
-MAINT = Cause.EXCHANGE_MAINTENANCE
-DOWN = Cause.EXCHANGE_UNREACHABLE
-UNKNOWN = Cause.UNKNOWN
-INCOMPLETE = Cause.INCOMPLETE_CREDENTIALS
-MALFORMED = Cause.MALFORMED_CREDENTIALS
-NONCE_WINDOW = Cause.NONCE_WINDOW
-NONCE_REUSED = Cause.NONCE_REUSED
-RESTRICTED = Cause.ACCOUNT_RESTRICTED
-DEMO = Cause.DEMO_KEY
-CHECK = Cause.CHECK_FAILED
-FROZEN = Cause.KEY_FROZEN
-RISK = Cause.RISK_CONTROL
-REGION = Cause.REGION_BLOCKED
-SUBACC = Cause.SUBACCOUNT_NO_API
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.insights.period import PeriodError, parse_period, parse_timezone
 from bot.insights.texts import t
 
@@ -36,7 +37,7 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
         return 2
     database = Path(settings.database_path)
     if not database.is_file():
-        problem = t("cli_no_database", path=database)
+        problem = t(DEFAULT_LANGUAGE, "cli_no_database", path=database)
         print(f"python -m bot stats: error: {problem}", file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -46,6 +47,7 @@ def run_stats(args: argparse.Namespace, settings: _HasDatabasePath, *, now: date
     width, height = _png_size(insights.png)
     print(insights.caption)
     summary = t(
+        DEFAULT_LANGUAGE,
         "cli_written",
         path=out,
         width=width,

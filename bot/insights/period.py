@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.insights.texts import t
 
 MIN_DAYS = 1
@@ -22,13 +23,18 @@ _PERIOD_RE = re.compile(r"([1-9][0-9]{0,2})d?", re.IGNORECASE)
 
 
 class PeriodError(ValueError):
-    """A period or time zone that cannot be used. `rule` says what is accepted; the message adds what was given
-    (for a terminal; a chat answer uses `rule` alone, so it never repeats what someone pasted)."""
+    """A period or time zone that cannot be used. `rule` says what is accepted (`rule_in(language)`: in another
+    language); the message adds what was given (for a terminal; a chat answer uses the rule alone, so it never
+    repeats what someone pasted)."""
 
-    def __init__(self, rule: str, value: str | None = None) -> None:
-        self.rule = rule
+    def __init__(self, key: str, value: str | None = None) -> None:
+        self.key = key
+        self.rule = self.rule_in(DEFAULT_LANGUAGE)
         self.value = value
-        super().__init__(rule + ("." if value is None else f"; got {value!r}."))
+        super().__init__(self.rule + ("." if value is None else f"; got {value!r}."))
+
+    def rule_in(self, language: str) -> str:
+        return t(language, self.key, low=MIN_DAYS, high=MAX_DAYS)
 
 
 def parse_period(value: str | int | None, *, default: int = DEFAULT_DAYS) -> int:
@@ -39,12 +45,12 @@ def parse_period(value: str | int | None, *, default: int = DEFAULT_DAYS) -> int
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     if isinstance(value, bool):  # bool is an int; True days is nonsense
-        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), str(value))
+        raise PeriodError("period_error", str(value))
     text = str(value).strip()
     match = _PERIOD_RE.fullmatch(text)
     days = int(match.group(1)) if match else 0
     if not MIN_DAYS <= days <= MAX_DAYS:
-        raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), text[:20])
+        raise PeriodError("period_error", text[:20])
     return days
 
 
@@ -55,7 +61,7 @@ def parse_timezone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PeriodError(t("timezone_error"), name.strip()[:60]) from exc
+        raise PeriodError("timezone_error", name.strip()[:60]) from exc
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -76,7 +82,7 @@ class Period:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         if not MIN_DAYS <= days <= MAX_DAYS:
-            raise PeriodError(t("period_error", low=MIN_DAYS, high=MAX_DAYS), str(days))
+            raise PeriodError("period_error", str(days))
         return cls(days, now.astimezone(tz), tz)
 
     @property

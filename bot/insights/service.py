@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from bot.i18n import DEFAULT_LANGUAGE, normalise
 from bot.insights.caption import caption
 from bot.insights.period import Period
 from bot.insights.report import InsightsReport, compute
@@ -53,14 +54,19 @@ class RenderError(RuntimeError):
     """The picture could not be drawn (the child process failed or timed out)."""
 
 
-def render_png(report: InsightsReport) -> bytes:
+def render_png(report: InsightsReport, language: str = DEFAULT_LANGUAGE) -> bytes:
     """The four-panel PNG of `report`, drawn in this process (imports matplotlib on first use)."""
     from bot.insights.render import render_png as draw
 
-    return draw(report)
+    return draw(report, language)
 
 
-async def render_png_isolated(report: InsightsReport, *, timeout: float = RENDER_TIMEOUT_SECONDS) -> bytes:  # noqa: ASYNC109
+async def render_png_isolated(
+    report: InsightsReport,
+    *,
+    timeout: float = RENDER_TIMEOUT_SECONDS,  # noqa: ASYNC109
+    language: str = DEFAULT_LANGUAGE,
+) -> bytes:
     """The PNG of `report`, drawn by `python -m bot.insights.render` in a child process that exits afterwards.
 
     The report goes in as a pickle on stdin (parent and child run the same code; nothing else writes there) and
@@ -71,6 +77,7 @@ async def render_png_isolated(report: InsightsReport, *, timeout: float = RENDER
         sys.executable,
         "-m",
         "bot.insights.render",
+        normalise(language),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -111,8 +118,17 @@ class Insights:
     caption: str
 
 
-async def make_insights(db: Database, days: int, now: datetime, tz: tzinfo = UTC, *, isolated: bool = True) -> Insights:
-    """Build the report and draw its picture: in a child process (`isolated`, for the bot), or here (one-shots)."""
+async def make_insights(
+    db: Database,
+    days: int,
+    now: datetime,
+    tz: tzinfo = UTC,
+    *,
+    isolated: bool = True,
+    language: str = DEFAULT_LANGUAGE,
+) -> Insights:
+    """Build the report and draw its picture: in a child process (`isolated`, for the bot), or here (one-shots); its
+    words in `language` (the staff language)."""
     report = await build_report(db, days, now, tz)
-    png = await render_png_isolated(report) if isolated else render_png(report)
-    return Insights(report, png, caption(report))
+    png = await render_png_isolated(report, language=language) if isolated else render_png(report, language)
+    return Insights(report, png, caption(report, language))

@@ -1,18 +1,22 @@
-"""Every word of the insights picture, its caption and the /stats and CLI messages, in one place.
+"""Every word of the insights picture, its caption and the /stats and CLI messages: the English source of the catalog
+entries `insights.<key>` and `insights.cause.<cause>` (bot.i18n), in the staff language (STAFF_LANGUAGE).
 
-The staff language is English. Issue #18 moves texts to gettext catalogs: every string here is a plain
-`str.format` template keyed by name, so it can be moved as it is.
+The picture is drawn with matplotlib's bundled DejaVu fonts, which have Latin, Cyrillic and Vietnamese letters but no
+Chinese: with STAFF_LANGUAGE=zh_Hans the picture's words stay English (`picture_language`); the caption is Chinese.
 """
 
 from __future__ import annotations
 
 from bot.diagnosis.model import Cause
+from bot.i18n import DEFAULT_LANGUAGE, Plural, Texts
 
-TEXTS: dict[str, str] = {
+TEXTS: dict[str, str | Plural] = {
     # the picture
-    "title": "HuFi support insights · last {days} {day_word} ({first} – {last}, {tz})",
-    "day": "day",
-    "days": "days",
+    "title": Plural(
+        "HuFi support insights · last {days} day ({first} – {last}, {tz})",
+        "HuFi support insights · last {days} days ({first} – {last}, {tz})",
+        n="days",
+    ),
     "checks_title": "Key checks per day",
     "checks_passed": "passed",
     "checks_failed": "failed",
@@ -31,19 +35,28 @@ TEXTS: dict[str, str] = {
     "tickets_opened": "opened",
     "tickets_closed": "closed",
     "tickets_ylabel": "tickets",
-    "tickets_reply": "median first staff reply: {duration} ({count} {ticket_word})",
-    "tickets_close": "median time to close: {duration} ({count} {ticket_word})",
+    "tickets_reply": Plural(
+        "median first staff reply: {duration} ({count} ticket)",
+        "median first staff reply: {duration} ({count} tickets)",
+    ),
+    "tickets_close": Plural(
+        "median time to close: {duration} ({count} ticket)", "median time to close: {duration} ({count} tickets)"
+    ),
     "tickets_waiting": "waiting for a first reply now: {count}",
     "tickets_waiting_oldest": "waiting for a first reply now: {count} (oldest {duration})",
-    "ticket": "ticket",
-    "tickets": "tickets",
     "no_data": "nothing in this period",
     "none": "–",
     # the caption (headline numbers only; never a user, a key or a fingerprint)
-    "caption_title": "Support insights, last {days} {day_word} ({first} – {last}, {tz})",
+    "caption_title": Plural(
+        "Support insights, last {days} day ({first} – {last}, {tz})",
+        "Support insights, last {days} days ({first} – {last}, {tz})",
+        n="days",
+    ),
     "caption_checks": "Checks: {checks}, {share} passed",
     "caption_no_checks": "Checks: none",
-    "caption_top_cause": "Top cause: {cause} ({count} {key_word}), most on {exchange}",
+    "caption_top_cause": Plural(
+        "Top cause: {cause} ({count} key), most on {exchange}", "Top cause: {cause} ({count} keys), most on {exchange}"
+    ),
     "caption_fixes": "Fixed their key: {fixed} of {failed} users ({share}); median {duration}",
     "caption_no_fixes": "Fixed their key: no failed keys",
     "caption_replaced": "{count} more passed with another key",
@@ -51,8 +64,6 @@ TEXTS: dict[str, str] = {
     "caption_reply": "first staff reply median {duration}",
     "caption_close": "time to close median {duration}",
     "caption_waiting": "{count} waiting for a first reply",
-    "key": "key",
-    "keys": "keys",
     # durations
     "seconds": "{n} s",
     "minutes": "{n} min",
@@ -71,7 +82,7 @@ TEXTS: dict[str, str] = {
 }
 
 #: Short names for the legend; the user-facing titles in bot.advice are sentences, too long for a chart.
-CAUSE_LABELS: dict[str, str] = {
+CAUSE_LABELS: dict[str, str | Plural] = {
     Cause.OK: "OK",
     Cause.KEY_INVALID: "Key not recognised",
     Cause.KEY_EXPIRED: "Key expired or disabled",
@@ -102,16 +113,24 @@ CAUSE_LABELS: dict[str, str] = {
 }
 
 
-def t(key: str, **values: object) -> str:
-    """The text `key`, filled in."""
-    return TEXTS[key].format(**values)
+INSIGHTS = Texts("insights", TEXTS, description="the insights picture, its caption, /stats (staff language)")
+CAUSES = Texts("insights.cause", CAUSE_LABELS, description="short cause names for the chart's legend (28 characters)")
+#: Languages whose letters the picture's font (matplotlib's DejaVu Sans) can draw.
+PICTURE_LANGUAGES = frozenset({"en", "ru", "es", "tr", "vi"})
 
 
-def cause_label(cause: str) -> str:
-    """A short English name for a stored cause value (an unknown value is shown as it is, tidied)."""
-    return CAUSE_LABELS.get(cause) or cause.replace("_", " ").capitalize()
+def picture_language(language: str) -> str:
+    """The language the picture is drawn in: `language`, or English where the font has no letters for it."""
+    return language if language in PICTURE_LANGUAGES else DEFAULT_LANGUAGE
 
 
-def plural(count: int, one: str, many: str) -> str:
-    """The word for `count` things (English: one for exactly 1)."""
-    return t(one) if count == 1 else t(many)
+def t(language: str, key: str, /, **values: object) -> str:
+    """The text `key` in `language`, filled in."""
+    return INSIGHTS(language, key, **values)
+
+
+def cause_label(cause: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A short name for a stored cause value (an unknown value is shown as it is, tidied)."""
+    if cause in CAUSE_LABELS:
+        return CAUSES(language, cause)
+    return cause.replace("_", " ").capitalize()

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n.languages import telegram_tag
 from bot.lifecycle import Polling, RunningBot, running
 from bot.sandbox.hufi import FakeHufi
 from bot.sandbox.telegram_api import TelegramEmulator
@@ -152,7 +154,7 @@ class Demo:
         api: TelegramEmulator,
         world: SandboxWorld,
         keys: list[DemoKey],
-        out: Any = sys.stdout,
+        out: Any = None,
         *,
         support_chat: int | None = None,
         staff: Any = None,
@@ -162,7 +164,7 @@ class Demo:
         self.staff = staff
         self.world = world
         self.keys = keys
-        self.out = out
+        self.out = out if out is not None else sys.stdout  # looked up now: a test may have replaced it
         self.keyboards = Keyboards()
         self.user = api.default_user
         self.prompting = False  # the prompt is on screen, waiting for a line
@@ -349,8 +351,9 @@ class TerminalInput:
         self.lines.put_nowait(None)
 
 
-async def run_demo(script: str | None = None) -> int:
-    """Run the demo until /quit, Ctrl-C or end of input. `script`: a file of input lines (used by tests)."""
+async def run_demo(script: str | None = None, language: str = DEFAULT_LANGUAGE) -> int:
+    """Run the demo until /quit, Ctrl-C or end of input. `script`: a file of input lines (used by tests);
+    `language`: the demo user's Telegram language, so the bot speaks it (the demo's own lines stay English)."""
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     loop = asyncio.get_running_loop()
     interrupted = asyncio.Event()
@@ -359,6 +362,7 @@ async def run_demo(script: str | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="hufi-demo-") as tmp:
             async with TelegramEmulator() as api, SandboxWorld() as world, FakeHufi() as hufi:
+                api.default_user = api.add_user("Alice", username="alice", language_code=telegram_tag(language))
                 keys = world.seed_demo("mexc")
                 support = api.add_group("HuFi support (demo)", forum=True, chat_id=SUPPORT_CHAT_ID)
                 staff = api.add_user("Sam", username="sam_hufi_support")
@@ -375,10 +379,15 @@ async def run_demo(script: str | None = None) -> int:
                     hufi_recording_oracle_url=hufi.base_url,
                     hufi_campaign_launcher_url=hufi.base_url,
                 )
+                api.allow_http_web_app = True  # the demo's Mini App page is on http://127.0.0.1 (emulator, item 12)
                 demo = Demo(api, world, keys, support_chat=SUPPORT_CHAT_ID, staff=staff)
                 api.on_action = demo.on_action
                 updates = Polling(timeout=1.0, allowed_updates=None)
-                user = {"id": demo.user.id, "first_name": demo.user.first_name, "language_code": "en"}
+                user = {
+                    "id": demo.user.id,
+                    "first_name": demo.user.first_name,
+                    "language_code": demo.user.language_code,
+                }
                 async with running(
                     settings,
                     updates=updates,

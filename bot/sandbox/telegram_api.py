@@ -88,6 +88,10 @@ Where the emulator is still more lenient than, or different from, the real serve
     by getUpdates), file downloads, reaction emoji, dice and own service messages in deletions
     (MessagesManager.cpp:8187, :8243) and deactivated users. The two migration updates come in the order users
     report (https://github.com/tucnak/telebot/issues/187), which the sources don't fix.
+12. Web App buttons: ``https://`` URLs only and private chats only, as the server answers ("inline keyboard button
+    Web App URL '...' is invalid: Only HTTPS links are allowed"; BUTTON_TYPE_INVALID elsewhere), unless
+    ``allow_http_web_app`` is set: the offline demo serves its Mini App page on http://127.0.0.1, which the real
+    server would refuse. The URL is not otherwise checked (LinkManager's rules are not modelled).
 """
 
 from __future__ import annotations

@@ -125,6 +125,9 @@ class BotApiState:
         self.private_rate = private_rate
         #: Seconds after a button press in which answerCallbackQuery still succeeds.
         self.callback_answer_window = callback_answer_window
+        #: The real server takes only https:// Web App URLs; the offline demo serves its Mini App page on
+        #: http://127.0.0.1 and turns this on (a difference the module docstring lists).
+        self.allow_http_web_app = False
         #: Wall clock in seconds; the emulator's time is ``clock() + clock_offset`` (see ``advance``).
         self.clock = clock
         self.clock_offset = 0.0
@@ -301,8 +304,7 @@ class BotApiState:
             content["caption_entities"] = entities
         return content
 
-    @staticmethod
-    def _inline_markup(p: JSON) -> JSON | None:
+    def _inline_markup(self, p: JSON, chat: Chat | None = None) -> JSON | None:
         markup = p.get("reply_markup")
         if not isinstance(markup, dict) or "inline_keyboard" not in markup:
             return None  # reply keyboards are not part of the returned Message
@@ -311,7 +313,19 @@ class BotApiState:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode()) <= 64:
                     raise bad_request("BUTTON_DATA_INVALID")
+                if "web_app" in button:
+                    self._check_web_app(button, chat)
         return markup
+
+    def _check_web_app(self, button: JSON, chat: Chat | None) -> None:
+        """Web App buttons: an https:// URL (Client.cpp get_inline_keyboard_button: "Only HTTPS links are
+        allowed"), and only in private chats (tdlib refuses them elsewhere with BUTTON_TYPE_INVALID)."""
+        url = str((button.get("web_app") or {}).get("url") or "")
+        secure = url.startswith("https://") or (self.allow_http_web_app and url.startswith("http://127.0.0.1"))
+        if not secure:
+            raise bad_request(f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed")
+        if chat is not None and chat.type != "private":
+            raise bad_request("BUTTON_TYPE_INVALID")
 
     def store_message(
         self,
@@ -360,7 +374,7 @@ class BotApiState:
         if topic is not None and self._closed_for_bot(chat, topic):
             raise bad_request("TOPIC_CLOSED")
         self._check_budget(chat)
-        if (markup := self._inline_markup(p)) is not None:
+        if (markup := self._inline_markup(p, chat)) is not None:
             content = {**content, "reply_markup": markup}
         if p.get("protect_content"):
             content = {**content, "has_protected_content": True}
@@ -583,8 +597,9 @@ class BotApiState:
 
     def api_edit_message_text(self, p: JSON) -> JSON:
         text, entities = self._parse(p, "text", "entities", required=True)
-        markup = self._inline_markup(p)
-        _, message = self._editable(p)
+        markup = self._inline_markup(p)  # Client.cpp parses the markup before the message is looked up
+        chat, message = self._editable(p)
+        self._inline_markup(p, chat)
         if "text" not in message:
             raise bad_request("there is no text in the message to edit")  # MessagesManager.cpp:23156
         content = self._text_content(text, entities)
@@ -593,7 +608,8 @@ class BotApiState:
 
     def api_edit_message_reply_markup(self, p: JSON) -> JSON:
         markup = self._inline_markup(p)
-        _, message = self._editable(p)
+        chat, message = self._editable(p)
+        self._inline_markup(p, chat)
         return self._apply_edit(message, {}, markup)
 
     def _deletion_refused(self, chat: Chat, message: JSON) -> str | None:

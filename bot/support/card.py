@@ -3,7 +3,10 @@
 Built from the stored check (already redacted when stored) through the one verdict view (`bot.verdict`). Every
 free text in it (names, the description, error details) is redacted, masked for anything credential-like and
 shortened here, so what is queued in the outbox never holds a secret; the edge only escapes and lays it out.
-It is a pydantic model because it travels through the outbox as JSON and must come back the same.
+It is a pydantic model because it travels through the outbox as JSON and must come back the same. Its words
+(cause titles, step titles, campaign names) are in the staff language (`staff_language`, STAFF_LANGUAGE), the
+language the edge lays the card out in; `language` is the language the user reads, and the description is the
+user's own words, untranslated.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.diagnosis.model import Cause, Permission
 from bot.exchanges.report import KeyCheckReport, ProbeStatus
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.secret_scan import mask_credential_tokens
 from bot.security import MASK, redact
 from bot.verdict import campaign_name, verdict_view
@@ -82,12 +86,23 @@ class SupportCard(_View):
     user_id: int
     name: str
     username: str | None
+    #: the language the user reads (a code of bot.i18n; "?" when the bot never saw the user)
     language: str
     blocked: bool
+    #: the language of the user's Telegram app (its `language_code`), when it says something else
+    app_language: str | None = None
     description: str | None  # None: not shown under this header; "": the user gave none
     check: CardCheck | None
     version: str
     at: float
+    #: the language the card's words are in (the staff language when it was made)
+    staff_language: str = DEFAULT_LANGUAGE
+
+
+def _app_language(user: UserRecord | None) -> str | None:
+    """The user's Telegram app language, when it is not simply the language the user reads."""
+    code = (user.language_code or "").strip()[:16] if user is not None else ""
+    return code if code and code.replace("-", "_").lower() != user.reads.lower() else None  # type: ignore[union-attr]
 
 
 def clean(text: object, limit: int) -> str:
@@ -118,16 +133,16 @@ def _probe_detail(report: KeyCheckReport, perm: Permission) -> str:
     return clean(" · ".join(parts), OUTCOME_DETAIL_LIMIT) if parts else ""
 
 
-def check_view(check: CheckRecord, outbound_ips: Sequence[str] = ()) -> CardCheck:
-    """The check part of the card, from the one verdict view."""
+def check_view(check: CheckRecord, outbound_ips: Sequence[str] = (), language: str = DEFAULT_LANGUAGE) -> CardCheck:
+    """The check part of the card, from the one verdict view, worded in `language` (the staff language)."""
     report = check.to_report()
-    view = verdict_view(report, outbound_ips=outbound_ips)
+    view = verdict_view(report, outbound_ips=outbound_ips, language=language)
     return CardCheck(
         id=check.id,
         at=check.created_at,
         exchange=view.exchange_name,
         fingerprint=report.key_fingerprint,
-        campaign=campaign_name(check.campaign_type) if check.campaign_type else None,
+        campaign=campaign_name(check.campaign_type, language) if check.campaign_type else None,
         probes=tuple(
             CardProbe(permission=p, status=report.outcomes[p].status, detail=_probe_detail(report, p))
             for p in Permission
@@ -140,7 +155,7 @@ def check_view(check: CheckRecord, outbound_ips: Sequence[str] = ()) -> CardChec
         code=clean(view.code, CODE_LIMIT) if view.code else None,
         detail=clean(view.detail, DETAIL_LIMIT) if view.detail else None,
         steps=tuple(step.title for step in view.steps),
-        qualifies=None if view.stopped_early else tuple(view.campaign_names()),
+        qualifies=None if view.stopped_early else tuple(view.campaign_names(language)),
     )
 
 
@@ -155,6 +170,7 @@ def support_card(
     version: str,
     now: float,
     outbound_ips: Sequence[str] = (),
+    staff_language: str = DEFAULT_LANGUAGE,
 ) -> SupportCard:
     """The card for a ticket (or a re-check without one): who, what they said, what the check found."""
     return SupportCard(
@@ -163,10 +179,12 @@ def support_card(
         user_id=user_id,
         name=clean(display_name(user, user_id), NAME_LIMIT),
         username=user.username if user is not None and user.username else None,
-        language=(user.language_code if user is not None else None) or "?",
+        language=user.reads if user is not None else "?",
+        app_language=_app_language(user),
         blocked=bool(user is not None and user.blocked_bot),
         description=None if description is None else clean(description, DESCRIPTION_LIMIT),
-        check=None if check is None else check_view(check, outbound_ips),
+        check=None if check is None else check_view(check, outbound_ips, staff_language),
         version=version,
         at=now,
+        staff_language=staff_language,
     )

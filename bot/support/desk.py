@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.support.card import WITH_DESCRIPTION, CardHeader, SupportCard, support_card
 from bot.support.chat import SupportChat
 from bot.support.sender import Words
@@ -99,6 +100,7 @@ class TicketDesk:
         clock: Callable[[], float] = time.time,
         outbound_ips: Sequence[str] = (),
         on_queued: Callable[[], None] = lambda: None,
+        staff_language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.db = db
         self.chat = SupportChat(support_chat_id) if isinstance(support_chat_id, int) else support_chat_id
@@ -109,6 +111,8 @@ class TicketDesk:
         self.clock = clock
         self.outbound_ips = tuple(outbound_ips)
         self.on_queued = on_queued
+        #: the support chat's language (STAFF_LANGUAGE): cards and notes are worded in it
+        self.staff_language = staff_language
         self.tickets = TicketRepository(db, clock)
         self.links = MessageMapRepository(db, clock)
         self.requests = SupportRequestRepository(db, clock)
@@ -160,6 +164,7 @@ class TicketDesk:
             version=self.version,
             now=self.clock(),
             outbound_ips=self.outbound_ips,
+            staff_language=self.staff_language,
         )
 
     async def open_tickets(self, limit: int = 30) -> list[TicketSummary]:
@@ -214,6 +219,7 @@ class TicketDesk:
                 version=self.version,
                 now=self.clock(),
                 outbound_ips=self.outbound_ips,
+                staff_language=self.staff_language,
             )
             payload = {"user_id": user_id, "ticket_id": ticket.id, "card": card.model_dump(mode="json")}
             await self.outbox.enqueue(CARD, self.support_chat_id, payload, lane=support_lane(user_id), tx=tx)
@@ -283,7 +289,9 @@ class TicketDesk:
         return await self._to_support(TO_SUPPORT, user_id, {"message_id": message_id, "reply_to": reply_to})
 
     async def note(self, user_id: int, words: Words) -> int:
-        """Queue a note from the bot for staff, in the user's topic (or under their ticket)."""
+        """Queue a note from the bot for staff, in the user's topic (or under their ticket), in the staff language."""
+        if words.language is None:
+            words = Words(words.key, words.values, self.staff_language)
         return await self._to_support(NOTE, user_id, {"words": words.to_dict()})
 
     async def relay_to_user(self, user_id: int, support_message_id: int, reply_to_support_message: int | None) -> int:
@@ -303,7 +311,9 @@ class TicketDesk:
         return self._queued(item)
 
     async def tell_user(self, user_id: int, words: Words) -> int:
-        """Queue a message from the bot to the user (ticket closed, reopened)."""
+        """Queue a message from the bot to the user (ticket closed, reopened), in the user's language."""
+        if words.language is None:
+            words = Words(words.key, words.values, await self.users.language(user_id))
         payload = {"user_id": user_id, "words": words.to_dict()}
         return self._queued(await self.outbox.enqueue(USER_TEXT, user_id, payload, lane=user_lane(user_id)))
 

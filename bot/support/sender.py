@@ -51,17 +51,25 @@ class SendError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Something to say, by the key of the edge's message catalog and plain values (the edge escapes them)."""
+    """Something to say, by the key of the edge's message catalog and plain values (the edge escapes them).
+    `language`: the language to say it in, when it is for a user (a code of `bot.i18n`, stamped by the desk when it
+    queues the words); None: the staff language (notes for the support chat)."""
 
     key: str
     values: Mapping[str, str | int] = field(default_factory=dict)
+    #: how it is said, not what: two `Words` with the same key and values are equal whatever their language
+    language: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "values": dict(self.values)}
+        data: dict[str, Any] = {"key": self.key, "values": dict(self.values)}
+        if self.language is not None:
+            data["language"] = self.language
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Words:
-        return cls(str(data["key"]), dict(data.get("values") or {}))
+        language = data.get("language")
+        return cls(str(data["key"]), dict(data.get("values") or {}), str(language) if language else None)
 
 
 class SupportSender(Protocol):

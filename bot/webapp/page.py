@@ -59,7 +59,7 @@ def _head(title: str, language: str, prefix: str, telegram_script: str | None) -
         )
     return (
         "<!doctype html>"
-        f'<html lang="{escape(language)}"><head>'
+        f'<html lang="{escape(language.replace("_", "-"))}"><head>'
         '<meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">'
         '<meta name="referrer" content="no-referrer">'

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.advice.advisor import cause_title
+from bot.advice.said import exchange_said
 from bot.diagnosis.model import CampaignType, Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CATALOG
 from bot.exchanges.credentials import Credentials
@@ -77,6 +78,10 @@ def result_from_report(report: KeyCheckReport, language: str = "en") -> Submissi
     campaigns = _campaigns(report, language)
     if campaigns:
         lines.append(text("qualifies", language, campaigns=campaigns))
-    if diag.code:
-        lines.append(text("exchange_said", language, exchange=spec.display_name, code=redact(diag.code[:80])))
+    said = exchange_said(report, spec.display_name, diag.code, language)  # never one of our internal labels
+    if said is not None and (said.words or said.code):
+        words = " ".join(part for part in (said.words, f"({said.code})" if said.code else None) if part)
+        lines.append(text("exchange_said", language, exchange=spec.display_name, code=redact(words)))
+    elif said is not None and said.note:
+        lines.append(redact(said.note))
     return SubmissionResult(False, cause_title(diag.cause, language, exchange_id=spec.id), tuple(lines))

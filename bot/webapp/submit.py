@@ -13,6 +13,7 @@ Transport-free: no `telegram` import; the chat's side is whatever `attach` was g
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.checks import GLOBAL, CheckResult, CheckService, RateLimited
@@ -44,14 +45,27 @@ class Drafts(Protocol):
     async def wipe(self, user_id: int, exchange_id: str | None = None) -> int: ...
 
 
+#: The language a user reads (`storage.users.UserRepository.language`): the page's answers are in it, as the chat's.
+UserLanguage = Callable[[int, str | None], Awaitable[str]]
+
+
 class CheckSubmitter:
     """The `bot.webapp.Submitter` of the running bot (see the module docstring)."""
 
-    def __init__(self, checks: CheckService, *, bans: BanList, drafts: Drafts, support_contact: str) -> None:
+    def __init__(
+        self,
+        checks: CheckService,
+        *,
+        bans: BanList,
+        drafts: Drafts,
+        support_contact: str,
+        user_language: UserLanguage | None = None,
+    ) -> None:
         self.checks = checks
         self.bans = bans
         self.drafts = drafts
         self.support_contact = support_contact
+        self.user_language = user_language
         self._in_chat: ChatCheck | None = None
 
     def attach(self, in_chat: ChatCheck) -> None:
@@ -71,7 +85,10 @@ class CheckSubmitter:
         *,
         init_data: WebAppInitData,
     ) -> SubmissionResult:
-        language = language_of(init_data.language_code)
+        if self.user_language is not None:
+            language = await self.user_language(user_id, init_data.language_code)
+        else:
+            language = language_of(init_data.language_code)
         if await self.bans.is_banned(user_id):
             log.info("webapp: refused a key from banned user %s", user_id)
             return SubmissionResult(False, text("banned", language, contact=self.support_contact), checked=False)

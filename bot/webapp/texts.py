@@ -1,18 +1,16 @@
-"""Every word the Mini App page shows, in one table, looked up by language.
+"""Every word the Mini App page shows: the English source of the catalog entries `webapp.<key>` (bot.i18n).
 
-Issue #18 moves all texts to gettext catalogs; until then this table is the one place to translate the page:
-add a language as another entry of `TEXTS` (missing keys fall back to English). The pre-check messages come
-from `bot.diagnosis.precheck`, as in the chat.
+`text(key, language)` gives it in the page's language (the user's: the chat puts it in the form's address), English
+where the catalog has none. Plain text: the page escapes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 
-DEFAULT_LANGUAGE = "en"
+from bot.i18n import DEFAULT_LANGUAGE, Plural, Texts, normalise
 
-_EN: Mapping[str, str] = {
+_EN: Mapping[str, str | Plural] = {
     "page_title": "{exchange} API key",
     "heading": "Check your {exchange} API key",
     "intro": (
@@ -47,9 +45,12 @@ _EN: Mapping[str, str] = {
     "err_network": "The page could not reach the bot's server. Check your connection and try again.",
     "verdict_ok": "The key passes every check HuFi makes.",
     "not_checked": "The key was not checked.",
-    "hourly_limit": (
+    "hourly_limit": Plural(
+        "The key was not checked: you have checked {limit} key in the last hour, the most this bot allows, so "
+        "that stolen keys can't be tested here. Try again in {minutes} min.",
         "The key was not checked: you have checked {limit} keys in the last hour, the most this bot allows, so "
-        "that stolen keys can't be tested here. Try again in {minutes} min."
+        "that stolen keys can't be tested here. Try again in {minutes} min.",
+        n="limit",
     ),
     "busy_limit": (
         "The key was not checked: the bot is checking as many keys this hour as it can. Try again in {minutes} min."
@@ -70,8 +71,7 @@ _EN: Mapping[str, str] = {
     "campaign_THRESHOLD": "Threshold",
 }
 
-#: language -> key -> text. Add a language here; keys it lacks fall back to English.
-TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType({"en": MappingProxyType(_EN)})
+TEXTS = Texts("webapp", _EN, description="the Mini App key form (plain text)")
 
 #: The texts the page script needs at run time (the rest are rendered into the HTML).
 SCRIPT_KEYS = (
@@ -89,21 +89,14 @@ SCRIPT_KEYS = (
 
 
 def language_of(code: str | None) -> str:
-    """The table language for a Telegram `language_code` or `lang` parameter ("pt-br" -> "pt" when only "pt")."""
-    if not code:
-        return DEFAULT_LANGUAGE
-    code = code.strip().lower().replace("_", "-")
-    if code in TEXTS:
-        return code
-    base = code.split("-", 1)[0]
-    return base if base in TEXTS else DEFAULT_LANGUAGE
+    """The page's language for a `lang` parameter or a Telegram `language_code` ("zh_Hans", "zh-hans", "ru-RU");
+    English for anything we have no catalog for."""
+    return normalise(code) if code else DEFAULT_LANGUAGE
 
 
 def text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
     """The text for `key` in `language` (English when missing), with `values` filled in."""
-    table = TEXTS.get(language_of(language), TEXTS[DEFAULT_LANGUAGE])
-    template = table.get(key) or TEXTS[DEFAULT_LANGUAGE][key]
-    return template.format(**values) if values else template
+    return TEXTS(language_of(language), key, **values)
 
 
 def script_texts(language: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""English advice texts. A translation is a copy of this dict with the strings translated.
+"""The English advice texts: the source of the advice's catalog entries (`bot.advice.texts` says how they are keyed).
 
 Keys are `Cause` and `CampaignType` values. Steps are `(title, text)` pairs; an exchange id key next to
 "default" replaces the default steps on that exchange, and `<exchange>@<variant>` replaces them when a reply-dependent
@@ -6,12 +6,15 @@ variant applies (`bot.advice.exchanges.Variant`). Placeholders filled in by `bot
 {exchange} {api_page} {api_page_short} {menu} {menu_create} {perm_balance} {perm_deposit} {perm_trades} {perm_list}
 {passphrase_label} {deposit_network} {ips_text} {expiry_unbound} {expiry_why}. Answers point to a cause value, or to
 "primary" (keep the current diagnosis). The menu items and permission labels come from the exchange table
-(`bot.advice.exchanges`), with their sources; the sentences here are ours.
+(`bot.advice.exchanges`), with their sources; the sentences here are ours. Translations live in the catalogs
+(`bot/i18n/locales`), never here.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from bot.i18n import Plural
 
 _PERMISSIONS_STEP = (
     "Tick the read permissions",
@@ -546,7 +549,11 @@ TEXTS: dict[str, Any] = {
         "list_and": " and ",
     },
     "expiry": {
-        "days_without_ip": "On {exchange}, a key without an IP binding expires after {days} days.",
+        "days_without_ip": Plural(
+            "On {exchange}, a key without an IP binding expires after {days} day.",
+            "On {exchange}, a key without an IP binding expires after {days} days.",
+            n="days",
+        ),
         "days_without_ip_ips": " Binding HuFi's addresses to the key ({ips}) avoids that.",
         "days_without_ip_no_ips": " Binding HuFi's addresses to it avoids that (support has the current list); "
         "otherwise renew the key before it lapses.",

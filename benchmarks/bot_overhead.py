@@ -14,8 +14,8 @@ and it makes the button figures vary by ±20 %.
 Baseline in the same run: a bare PTB Application (`_bot_child bare`: same request and per-chat concurrency
 settings, trivial handlers, no database). Bot and baseline also run on PTB's stock HTTPXRequest, the transport
 the bot used before `bot.telegram_request.AiohttpRequest`, to show what that choice is worth. Also shown: the
-production Application with PTB's AIORateLimiter, where Telegram's flood limit (30 calls/s for the whole bot)
-is the ceiling, not the bot.
+production Application with its Bot API limiter (`bot.telegram_limits.TelegramLimits`), where Telegram's flood
+limit (30 calls/s for the whole bot) is the ceiling, not the bot.
 
 Run: `.venv/bin/python -m benchmarks.bot_overhead [--users 50] [--per-user 20]`
 """
@@ -217,7 +217,7 @@ async def main_async(args: argparse.Namespace) -> bool:
         Variant("bot, no flood limiter", [], False, args.per_user, args.repeat),
         Variant("bare PTB, stock HTTPXRequest", ["bare"], False, args.per_user, args.repeat, "httpx"),
         Variant("bot, no flood limiter, stock HTTPXRequest", [], False, args.per_user, args.repeat, "httpx"),
-        Variant("bot, production (AIORateLimiter)", [], True, args.limited_per_user),
+        Variant("bot, production (TelegramLimits)", [], True, args.limited_per_user),
     ]
     for variant in variants:
         await run_variant(variant, args)

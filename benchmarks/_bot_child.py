@@ -53,6 +53,7 @@ def httpx_request(**kwargs: Any) -> Any:
     """PTB's stock transport, proxy variables ignored as the bot's own transport does."""
     from telegram.request import HTTPXRequest
 
+    kwargs.pop("proxy_from_env", None)  # the bot's own transport's option; the benchmarks use no proxy
     return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
 
 

@@ -103,6 +103,7 @@ class Result:
     wrong: Counter[str] = field(default_factory=Counter)
     wrong_said: Counter[str] = field(default_factory=Counter)
     lost: Counter[str] = field(default_factory=Counter)
+    lost_said: Counter[str] = field(default_factory=Counter)  # the last thing a user without a verdict got
     expected: dict[str, str] = field(default_factory=dict)
     makespan: float = 0.0
     mexc_requests: int = 0
@@ -112,6 +113,7 @@ class Result:
     gate_max_in_window: int = 0
     bystander: list[float] = field(default_factory=list)
     bystander_lost: int = 0
+    bystander_sent: list[float] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     refused_calls: int = 0
     queued_notes: int = 0
@@ -121,6 +123,7 @@ class Result:
     rss_peak: float = 0.0
     startup: float = 0.0
     log_errors: int = 0
+    log_tail: str = ""  # the bot's last log lines, when a verdict was lost
 
     @property
     def all_latencies(self) -> list[float]:
@@ -218,6 +221,7 @@ async def bystander(
         api.send_text("/start", user=user)
         try:
             action = await driver.wait_text(user.id, WELCOME, 30.0)
+            out.bystander_sent.append(sent)
             out.bystander.append(action.time - sent)
         except TimeoutError:
             out.bystander_lost += 1
@@ -329,6 +333,12 @@ async def run_size(users_n: int, args: argparse.Namespace) -> Result:
                 future = futures[user.id]
                 if not future.done():
                     result.lost[kind] += 1
+                    queue = driver.queues[user.id]
+                    texts = []
+                    while not queue.empty():
+                        action = queue.get_nowait()
+                        texts.append(f"{action.method}: {(action.text or '')[:50]}")
+                    result.lost_said[texts[-1] if texts else "nothing after the key message"] += 1
                     future.cancel()
                     continue
                 action = future.result()
@@ -343,6 +353,8 @@ async def run_size(users_n: int, args: argparse.Namespace) -> Result:
             for kind, n in result.kinds.items():
                 result.lost[kind] += n - sum(1 for u in ready if kind_of[u.id] == kind)
             result.makespan = last - start
+            # only the /starts sent while the burst lasted (a lost verdict keeps the wait going until the timeout)
+            result.bystander = [x for x, at in zip(result.bystander, result.bystander_sent, strict=True) if at <= last]
             result.mexc_requests = len(mexc.requests) - mexc_before
             result.mexc_max_in_window = max_in_window([r.at for r in mexc.requests])
             result.mexc_over_limit = mexc.over_limit - over_before
@@ -362,6 +374,8 @@ async def run_size(users_n: int, args: argparse.Namespace) -> Result:
             result.log_errors = sum(
                 1 for line in proc.log_tail(100_000).splitlines() if " ERROR " in line or "Traceback" in line
             )
+            if sum(result.lost.values()):
+                result.log_tail = proc.log_tail(15)
     finally:
         if proc is not None:
             await proc.stop()
@@ -474,6 +488,7 @@ def report(results: list[Result], args: argparse.Namespace) -> bool:
         calls = ", ".join(f"{m} {n / checks:.2f}" for m, n in sorted(r.calls.items()))
         waves_cpu = sum(w.cpu for w in r.waves)
         wrong = "; ".join(f"{n}× {t!r}" for t, n in r.wrong_said.most_common(3)) or "-"
+        lost = "; ".join(f"{n}× {t!r}" for t, n in r.lost_said.most_common(3)) or "-"
         rows.append(
             [
                 r.users,
@@ -487,6 +502,7 @@ def report(results: list[Result], args: argparse.Namespace) -> bool:
                 f"{r.startup:.2f}",
                 r.log_errors,
                 wrong,
+                lost,
             ]
         )
     print(
@@ -503,6 +519,7 @@ def report(results: list[Result], args: argparse.Namespace) -> bool:
                 "start-up s",
                 "bot log errors",
                 "wrong verdicts said",
+                "last message without a verdict",
             ],
             rows,
         )
@@ -512,6 +529,8 @@ def report(results: list[Result], args: argparse.Namespace) -> bool:
         print(
             f"{r.users} users, verdict headlines when alone: " + "; ".join(f"{k}: {v!r}" for k, v in r.expected.items())
         )
+        if r.log_tail:
+            print(f"{r.users} users, the bot's last log lines:\n{r.log_tail}")
     return met_all
 
 

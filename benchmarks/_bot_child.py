@@ -5,8 +5,9 @@ logging, `bot.runner.serve` with its long polling, market warm-up and SIGTERM ha
 `BENCH_URL_OVERRIDES` (JSON, exchange id -> base URL on 127.0.0.1) is handed to the lifecycle
 (`bot.lifecycle.running`) as the sandbox does, and host lookups other than 127.0.0.1/localhost fail, so nothing can
 leave the machine.
-`BENCH_TELEGRAM_LIMITER=0` builds the Application without PTB's AIORateLimiter (30 Bot API calls/s overall,
-Telegram's flood limit), to tell that limit apart from the bot's own cost. `BENCH_TRANSPORT=httpx` swaps the
+`BENCH_TELEGRAM_LIMITER=0` builds the Application without its Bot API limiter (`bot.telegram_limits`: Telegram's
+flood limits, 30 calls/s overall and per-chat budgets, with answers first), to tell those limits apart from the
+bot's own cost. `BENCH_TRANSPORT=httpx` swaps the
 bot's Bot API transport (`bot.app.local_request`, aiohttp) for PTB's stock HTTPXRequest, to measure that choice.
 
 `python -m benchmarks._bot_child bare` runs the baseline instead: a bare PTB Application with the same request
@@ -52,6 +53,7 @@ def httpx_request(**kwargs: Any) -> Any:
     """PTB's stock transport, proxy variables ignored as the bot's own transport does."""
     from telegram.request import HTTPXRequest
 
+    kwargs.pop("proxy_from_env", None)  # the bot's own transport's option; the benchmarks use no proxy
     return HTTPXRequest(httpx_kwargs={"trust_env": False}, **kwargs)
 
 

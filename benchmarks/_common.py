@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import platform
 import signal
@@ -31,6 +32,7 @@ if str(REPO) not in sys.path:
 
 from bot.config import Settings  # noqa: E402
 from bot.lifecycle import ALLOWED_UPDATES, Polling, running  # noqa: E402
+from bot.runner import freeze_startup_objects  # noqa: E402
 from bot.sandbox.telegram_api import TelegramEmulator  # noqa: E402
 from bot.sandbox.telegram_model import Action, User  # noqa: E402
 from bot.services import Services  # noqa: E402
@@ -249,8 +251,9 @@ async def bot_in_process(
     errors: list[BaseException] | None = None,
     **settings: Any,
 ) -> AsyncIterator[tuple[Services, Any]]:
-    """The real Application started the way `bot.runner.serve` starts it (`bot.lifecycle.running`, long polling,
-    timeout 10 s)."""
+    """The real Application started the way `python -m bot run` starts it (`bot.lifecycle.running`, long polling,
+    timeout 10 s, then `bot.runner.freeze_startup_objects`: here that also takes the simulated exchanges' market
+    lists, which live in this process, out of the cycle collector's walks, as they are not in the bot's)."""
     config = bench_settings(api, db_path, **settings)
 
     async def record_error(update: object, context: Any) -> None:
@@ -261,7 +264,11 @@ async def bot_in_process(
     async with running(config, updates=updates, url_overrides=url_overrides, rate_limiter=rate_limiter) as bot:
         bot.app.add_error_handler(record_error)
         await api.wait_call("getUpdates", timeout=10)
-        yield bot.services, bot.app
+        freeze_startup_objects()
+        try:
+            yield bot.services, bot.app
+        finally:
+            gc.unfreeze()
 
 
 # --- the bot as a child process ---------------------------------------------------------------------------------

@@ -46,12 +46,14 @@ if __package__ in (None, ""):
 
 from benchmarks._common import median, ok, print_header, proc_status, table
 
-VARIANTS: dict[str, tuple[bool, bool, bool]] = {  # name -> (markets_in_thread, trim_markets, yielding_json)
-    "before": (False, False, False),
-    "on the loop, trimmed": (False, True, False),
-    "worker thread, all kept": (True, False, False),
-    "worker thread, trimmed, C JSON decoder": (True, True, False),
-    "now": (True, True, True),
+#: name -> (markets_in_thread, trim_markets, yielding_json, gc.freeze once started)
+VARIANTS: dict[str, tuple[bool, bool, bool, bool]] = {
+    "before": (False, False, False, False),
+    "on the loop, trimmed": (False, True, False, False),
+    "worker thread, all kept": (True, False, False, False),
+    "worker thread, trimmed, C JSON decoder": (True, True, False, False),
+    "no gc.freeze": (True, True, True, False),
+    "now": (True, True, True, True),
 }
 STALL_TARGET_MS = 50.0
 RSS_TARGET_MB = 300.0
@@ -99,9 +101,13 @@ async def child(
     from bot.exchanges.probes import KeyChecker
     from bot.health import exchange_check
 
-    in_thread, trim, yielding = VARIANTS[variant]
+    in_thread, trim, yielding, freeze = VARIANTS[variant]
     out: dict[str, Any] = {"rss_imports": proc_status()["VmRSS"]}
     factory = ClientFactory(url_overrides=urls, markets_in_thread=in_thread, trim_markets=trim, yielding_json=yielding)
+    if freeze:  # as `bot.runner` does once the bot is built, before the markets are loaded
+        from bot.runner import freeze_startup_objects
+
+        freeze_startup_objects()
     specs = [CATALOG[e] for e in cex_ids() if CATALOG[e].check_style is CheckStyle.PROBES]
     meter = StallMeter()
     meter.start()
@@ -118,8 +124,7 @@ async def child(
     out["markets_kept"] = sum(len(factory._templates[s.id][1].markets) for s in specs)
     started = time.perf_counter()
     for spec in specs:
-        factory.forget_markets(spec.id)
-        await factory.preload(spec)
+        await factory.refresh_markets(spec)
     out["refresh_s"] = time.perf_counter() - started
     out["stall_refresh"] = meter.take()
     out["rss_after_refresh"] = proc_status()["VmRSS"]

@@ -1,6 +1,7 @@
 """The Telegram application: the bot's HTTP transport, the Application with every handler, and its start-up steps.
 
-`make_bot(settings)` builds the Bot (the project's aiohttp transport, HTML defaults, the flood-limit rate limiter);
+`make_bot(settings)` builds the Bot (the project's aiohttp transport, HTML defaults, Telegram's flood limits with
+answers to users first: `bot.telegram_limits`);
 `telegram_sender(bot)` is support's messenger over it; `build_application(services, bot)` builds the PTB
 Application with persistence, per-chat ordering, the jobs and every handler (`handlers.register_all`). The
 Application's `post_init`/`post_stop` hooks are the bot's start-up and stop steps, so any runner that starts it the
@@ -18,13 +19,14 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults, ExtBot
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, TELEGRAM_CODES
 from bot.i18n.catalogs import preload
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
+from bot.telegram_limits import TelegramLimits
 from bot.telegram_request import AiohttpRequest
 from handlers import register_all
 from handlers.private import FLOW_NAME
@@ -137,7 +139,8 @@ def local_request(**kwargs: Any) -> AiohttpRequest:
 def make_bot(
     settings: Settings, *, rate_limiter: bool = True, get_updates_request: BaseRequest | None = None
 ) -> ExtBot[Any]:
-    """The Bot: token, Bot API address, the project's transport, HTML by default, and Telegram's flood limits.
+    """The Bot: token, Bot API address, the project's transport, HTML by default, and Telegram's flood limits
+    (`bot.telegram_limits.TelegramLimits`: answers to users before a check's messages, progress edits last).
     `get_updates_request`: long polling's transport, when the caller wraps it (the heartbeat does)."""
     base_url = settings.telegram_api_base_url
     return ExtBot(
@@ -147,7 +150,7 @@ def make_bot(
         request=local_request(connection_pool_size=64, **settings.proxy_options),
         get_updates_request=get_updates_request or local_request(**settings.proxy_options),
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
-        rate_limiter=AIORateLimiter(max_retries=3) if rate_limiter else None,
+        rate_limiter=TelegramLimits(max_retries=3) if rate_limiter else None,
     )
 
 

@@ -39,6 +39,7 @@ from bot.heartbeat import Heartbeat, contact_interval
 from bot.services import Services, open_services
 from bot.webapp.server import PortUnavailable
 from bot.webhook import WebhookServer
+from handlers.check_tasks import check_tasks
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,9 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
+                # no more updates come in: the key checks running as tasks finish, or are cancelled after a grace
+                await app.update_queue.join()  # updates already fetched are handled (and may start checks)
+                await check_tasks(app).finish()
                 await app.stop()
                 if app.post_stop:
                     await app.post_stop(app)
@@ -224,11 +228,14 @@ class RunningBot:
     app: App
 
     async def settled(self, update_ids: Iterable[int] = ()) -> None:
-        """Wait until these updates are handled and what they queued for delivery has been tried."""
+        """Wait until these updates are handled, the key checks they started have ended, and what they queued for
+        delivery has been tried."""
+        update_ids = list(update_ids)
         handled = handled_updates(self.app)
         if handled is not None:
             for update_id in update_ids:
                 await handled.wait(update_id)
+        await check_tasks(self.app).settled(update_ids)
         if self.services.support is not None:
             await self.services.support.delivery.settled()
 

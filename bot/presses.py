@@ -8,14 +8,19 @@ when the press *arrived*: the update processor notes each update's arrival (`arr
 action (the caller's key: the user and the button's data) that arrived before the previous run of that action
 finished is a repeat. A press that arrives after it finished is a new action.
 
+An action can outlive its handler: a "check again" press starts the check as a task and the handler returns
+(`handlers.check_tasks`). `hold(key, task)` keeps such an action running until the task ends, so a press of the
+same button meanwhile is still a repeat.
+
 Transport-free and in memory (a restart forgets it, which is right: nothing runs after a restart). Times are
 monotonic; both tables are bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
@@ -31,6 +36,7 @@ class Presses:
         self._keep = keep
         self._arrivals: OrderedDict[int, float] = OrderedDict()
         self._running: set[Hashable] = set()
+        self._held: Counter[Hashable] = Counter()  # actions going on in a task after their handler returned
         self._finished: OrderedDict[Hashable, float] = OrderedDict()
 
     def arrived(self, update_id: int) -> None:
@@ -45,7 +51,7 @@ class Presses:
 
     def is_repeat(self, key: Hashable, update_id: int) -> bool:
         """Whether a press of `key` (update `update_id`) came while the same action ran."""
-        if key in self._running:
+        if key in self._running or key in self._held:
             return True
         finished = self._finished.get(key)
         arrived = self._arrivals.get(update_id, self._clock())
@@ -63,12 +69,30 @@ class Presses:
             yield True
         finally:
             self._running.discard(key)
-            self._finished[key] = self._clock()
-            self._finished.move_to_end(key)
-            while len(self._finished) > self._keep:
-                self._finished.popitem(last=False)
+            self._ended(key)
+
+    def hold(self, key: Hashable, until: asyncio.Future[object]) -> None:
+        """The action of `key` goes on after its handler returned, until `until` is done (a task it started):
+        presses of `key` meanwhile are repeats, and the action ends when `until` does."""
+        if until.done():
+            return
+        self._held[key] += 1
+
+        def release(_: object) -> None:
+            self._held[key] -= 1
+            if self._held[key] <= 0:
+                del self._held[key]
+            self._ended(key)
+
+        until.add_done_callback(release)
+
+    def _ended(self, key: Hashable) -> None:
+        self._finished[key] = self._clock()
+        self._finished.move_to_end(key)
+        while len(self._finished) > self._keep:
+            self._finished.popitem(last=False)
 
     @property
     def running(self) -> int:
-        """How many actions run now."""
-        return len(self._running)
+        """How many actions run now (in their handler, or in a task they started)."""
+        return len(self._running | set(self._held))

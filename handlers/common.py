@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services import services_of
+from bot.telegram_limits import Priority, turn
 from handlers.policy import language_of
 from handlers.texts import t
 
@@ -182,11 +183,18 @@ class LiveMessage:
             await self._pump()
 
     async def _pump(self) -> None:
+        message = self._message
+        assert message is not None
         while self._wanted != self._shown:
-            text = self._wanted
-            self.edits += 1
-            try:
-                await safe_edit(self._message, text)
-            except Exception as exc:  # noqa: BLE001 - a display problem must not break the flow
-                log.warning("live message edit failed: %s", type(exc).__name__)
-            self._shown = text
+            # progress edits go last among the bot's calls (`bot.telegram_limits`); the text is read once the
+            # turn has come, so whatever was superseded while waiting is never sent
+            async with turn(message.get_bot(), message.chat_id, Priority.PROGRESS):
+                text = self._wanted
+                if text == self._shown:
+                    break
+                self.edits += 1
+                try:
+                    await safe_edit(message, text)
+                except Exception as exc:  # noqa: BLE001 - a display problem must not break the flow
+                    log.warning("live message edit failed: %s", type(exc).__name__)
+                self._shown = text

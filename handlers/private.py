@@ -33,14 +33,16 @@ from bot.advice import connect_hint, exchange_words
 from bot.checks import CheckResult, RateLimited
 from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
-from bot.exchanges.catalog import CATALOG, get_spec
+from bot.exchanges.catalog import CATALOG, ExchangeSpec, get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.report import KeyCheckReport
 from bot.i18n import format_number
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
+from bot.telegram_limits import Priority, priority
 from bot.verdict import verdict_view
 from handlers import callbacks
+from handlers.check_tasks import check_tasks
 from handlers.common import LiveMessage, button, delete_secret_message, safe_edit, safe_send
 from handlers.hufi_paste import HUFI_PASTE, focus_for
 from handlers.policy import ensure_language, language_of, not_banned
@@ -393,19 +395,49 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _finish(update: Update, context: Any, exchange_id: str, campaign: str | None, creds: Credentials) -> None:
+    """The key is complete: admit and count the check, start it, and end the flow (the draft wiped, the position
+    written) while the check's first requests are on their way. The draft holds nothing the check needs any more,
+    and the flow's end is written before this handler returns, as every flow handler's is; only the order against
+    the check's start changed, so the wipe and the state write (one SQLite connection) no longer delay it."""
     services = services_of(context)
-    assert update.effective_user is not None and update.effective_chat is not None
-    await services.drafts.wipe(update.effective_user.id)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    lang = language_of(context)
+    try:
+        await services.checks.admit_key(user.id, creds)  # counted: the user's, the key's and the global limit
+    except RateLimited as limited:
+        await services.drafts.wipe(user.id)
+        await _at(update, context, END)
+        await _tell_limited(chat, limited, lang)
+        return
+    _start_check(update, context, chat, user.id, exchange_id, creds, campaign, lang=lang, admitted=True)
+    await services.drafts.wipe(user.id)
     await _at(update, context, END)
-    await run_check(
-        update.effective_chat,
-        context,
-        update.effective_user.id,
-        exchange_id,
-        creds,
-        campaign,
-        lang=language_of(context),
-    )
+
+
+def _start_check(
+    update: Update,
+    context: Any,
+    chat: Any,
+    user_id: int,
+    exchange_id: str,
+    creds: Credentials,
+    campaign: str | None,
+    *,
+    lang: str,
+    press: tuple[int, str | None] | None = None,
+    admitted: bool = False,
+) -> None:
+    """Run `run_check` as a task and return (`handlers.check_tasks`): waiting for a free slot, the check holds no
+    update slot and not its chat's turn. `press`: the button press that started it, held as one action until the
+    check ends; `admitted`: the caller admitted and counted it already (`run_check`)."""
+
+    async def stopped() -> None:  # the bot stopped before the check could finish
+        await safe_send(chat.send_message, t(lang, "error"))
+
+    check = run_check(chat, context, user_id, exchange_id, creds, campaign, lang=lang, admitted=admitted)
+    services = services_of(context)
+    check_tasks(context.application).start(check, update, press=press, presses=services.presses, on_cancel=stopped)
 
 
 # -- running a check and showing the verdict -----------------------------------------------------------------------
@@ -418,16 +450,40 @@ async def run_check(
     campaign: str | None,
     *,
     lang: str,
+    admitted: bool = False,
 ) -> CheckResult | None:
     """Run the check with a live progress message, then send the verdict with its first step (None: not run), in
-    the user's language `lang`."""
+    the user's language `lang`. `admitted`: the caller admitted and counted it already (the key flow's `_finish`);
+    otherwise it is admitted here and the user told when a limit stops it.
+
+    The chat's key flow and "check again" run it as a task (`_start_check`); the Mini App awaits it. Its
+    progress message and verdict go after answers to other users' commands and buttons, its progress edits
+    last (`bot.telegram_limits`)."""
     services = services_of(context)
     spec = get_spec(exchange_id)
-    try:
-        await services.checks.admit_key(user_id, creds)  # counted: the user's, the key's and the global limit
-    except RateLimited as limited:
-        await _tell_limited(chat, limited, lang)
-        return None
+    if not admitted:
+        try:
+            await services.checks.admit_key(user_id, creds)  # counted: the user's, the key's and the global limit
+        except RateLimited as limited:
+            await _tell_limited(chat, limited, lang)
+            return None
+    with priority(Priority.VERDICT):
+        return await _checked(chat, context, services, spec, user_id, creds, campaign, lang=lang)
+
+
+async def _checked(
+    chat: Any,
+    context: Any,
+    services: Services,
+    spec: ExchangeSpec,
+    user_id: int,
+    creds: Credentials,
+    campaign: str | None,
+    *,
+    lang: str,
+) -> CheckResult:
+    """`run_check` once admitted: the progress message, the check, the verdict."""
+    exchange_id = spec.id
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name, lang=lang)
@@ -544,8 +600,17 @@ async def check_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         minutes = services.settings.key_retention_minutes
         await safe_send(chat.send_message, t(lang, "no_stored_key", minutes=minutes), reply_markup=keyboard)
         return
-    await run_check(
-        chat, context, update.effective_user.id, stored.exchange_id, stored.credentials, stored.campaign_type, lang=lang
+    press = (query.from_user.id, query.data)  # the key `button` knows this press by
+    _start_check(
+        update,
+        context,
+        chat,
+        update.effective_user.id,
+        stored.exchange_id,
+        stored.credentials,
+        stored.campaign_type,
+        lang=lang,
+        press=press,
     )
 
 

@@ -455,6 +455,28 @@ async def test_throttle_is_awaited_with_the_endpoint_cost(fake: FakeBitmart) -> 
     assert len(costs) == 3
 
 
+async def test_fetch_time_asks_system_time_and_nothing_else(fake: FakeBitmart) -> None:
+    fake.clock_offset_ms = 90_000
+    async with client_for(fake) as client:
+        assert client.has["fetchTime"]
+        before = int(time.time() * 1000)
+        server = await client.fetch_time()
+        after = int(time.time() * 1000)
+    assert server is not None and before + 90_000 <= server <= after + 90_000
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/system/time")]
+    assert client.markets is None  # no market list was loaded for it
+
+
+async def test_fetch_time_without_server_time_is_none_and_errors_raise_as_ccxt(fake: FakeBitmart) -> None:
+    fake.force(status=200, body='{"code":1000,"trace":"t","message":"OK","data":{}}', include_public=True, times=1)
+    async with client_for(fake) as client:
+        assert await client.fetch_time() is None
+    fake.force(status=503, body="<html>503 Service Unavailable</html>", include_public=True)
+    async with client_for(fake) as client:
+        with pytest.raises(ccxt.ExchangeNotAvailable):
+            await client.fetch_time()
+
+
 async def test_close_closes_the_session_and_ends_the_client(fake: FakeBitmart) -> None:
     account = fake.add_account()
     client = client_for(fake, account)

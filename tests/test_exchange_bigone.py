@@ -230,10 +230,29 @@ async def test_a_403_with_an_unknown_code_is_a_missing_permission_once_its_statu
                 await client.private_get_accounts()
     error = caught.value
     assert type(error).__name__ == "ExchangeError" and "403" not in str(error)
-    assert classify_error("bigone", Permission.VIEW_ACCOUNT_BALANCE, error).cause is Cause.UNKNOWN
-    error.http_status = 403  # type: ignore[attr-defined]
+    assert error.http_status == 403  # type: ignore[attr-defined]  # noted by the factory's client
     diag = classify_error("bigone", Permission.VIEW_ACCOUNT_BALANCE, error)
     assert diag.cause is Cause.PERMISSION_MISSING and diag.code == "10777"
+    del error.http_status  # type: ignore[attr-defined]  # ccxt's exception alone: the text says nothing of it
+    assert classify_error("bigone", Permission.VIEW_ACCOUNT_BALANCE, error).cause is Cause.UNKNOWN
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_status_ccxt_drops_reaches_the_verdict_through_the_check(status: int) -> None:
+    """The check attaches the reply's status to what ccxt raised (the factory notes it per request) and keeps it
+    on the redacted copy: BigONE's 401/403 with an unknown JSON code is judged as HuFi judges it."""
+    async with running(FakeBigone) as (fake, checker):
+        account = fake.add_account()
+        fake.force_error("10777", "access to this resource is restricted", status=status)
+        report = await checker.check("bigone", creds_of(account))
+    expected = Cause.PERMISSION_MISSING if status == 403 else Cause.KEY_INVALID
+    assert report.missing == list(Permission)
+    for outcome in report.outcomes.values():
+        assert outcome.error_type == "ExchangeError" and str(status) not in (outcome.error_message or "")
+        assert getattr(outcome.error, "http_status", None) == status
+        assert outcome.diagnosis is not None and outcome.diagnosis.cause is expected, outcome.diagnosis
+        assert outcome.diagnosis.code == "10777"
+    assert report.diagnosis is not None and report.diagnosis.cause is expected
 
 
 async def test_a_known_code_still_wins_over_the_status() -> None:

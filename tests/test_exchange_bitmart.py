@@ -75,7 +75,9 @@ async def test_factory_builds_our_client_with_shared_markets_and_limiter() -> No
             await client.fetch_balance()
             assert limiter.released == released + 1  # every request goes through the shared limiter
             assert "ETH/USDT" in (client.markets or {})
-        assert client.session is None and client.closed_by_user
+            session = client.session
+        assert session is not None and session.closed  # closed on leaving, then emptied: no key left in it
+        assert vars(client) == {}
         assert checker.factory.markets_loads == 1
 
 

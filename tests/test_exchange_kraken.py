@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 import ccxt
 import pytest
 
+from bot.diagnosis.classify import KRAKEN_MIN_NONCE_WINDOW, nonce_window_too_small
 from bot.diagnosis.model import Cause, Permission
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.credentials import Credentials
@@ -124,6 +125,24 @@ async def test_nonce_window_below_5000_fails_everything() -> None:
         assert report.missing == list(Permission)
         assert report.evidence["key_info"]["nonce_window"] == 1000
         assert all(o.diagnosis and o.diagnosis.cause is Cause.NONCE_WINDOW for o in report.outcomes.values())
+
+
+@pytest.mark.parametrize(("window", "fails"), [(KRAKEN_MIN_NONCE_WINDOW - 1, True), (KRAKEN_MIN_NONCE_WINDOW, False)])
+async def test_one_nonce_window_rule_for_the_probes_and_the_verdict(window: int, fails: bool) -> None:
+    """The probes and the verdict judge the window by the same rule, with the same words, at the same boundary."""
+    async with running(FakeKraken) as (fake, checker):
+        account = fake.add_account(settings={"nonce_window": window})
+        report = await checker.check("kraken", creds_of(account))
+        if not fails:
+            assert report.ok and report.verdict is None
+            return
+        rule = nonce_window_too_small({"nonce_window": window})
+        assert rule is not None
+        assert {o.diagnosis for o in report.outcomes.values()} == {rule}
+        verdict = report.verdict
+        assert verdict is not None and verdict.cause is Cause.NONCE_WINDOW
+        assert (verdict.code, verdict.detail) == (rule.code, rule.detail)
+        assert f"needs at least {KRAKEN_MIN_NONCE_WINDOW}" in (verdict.detail or "")
 
 
 async def test_no_eth_address_fails_only_the_deposit_probe() -> None:

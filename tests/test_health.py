@@ -314,14 +314,14 @@ async def test_exchange_answering_with_errors_is_degraded_after_trying_server_ti
     assert down_verdict("mexc", snap, world.directory) is None
 
 
-async def test_bitmart_client_without_status_or_time_loads_markets() -> None:
+async def test_bitmart_is_asked_its_server_time_not_its_markets() -> None:
     async with FakeBitmart() as fake:
         factory = ClientFactory(url_overrides={"bitmart": fake.base_url})
         service = HealthService({"x": exchange_check(factory, CATALOG["bitmart"])}, timeout_s=1.0)
         snap = await service.snapshot()
     check = snap.exchange("bitmart")
-    assert check is not None and check.state is State.OK and check.detail == "markets loaded"
-    assert [r.path for r in fake.requests] == ["/spot/v1/symbols/details"]
+    assert check is not None and check.state is State.OK and check.detail.startswith("server time, clock offset")
+    assert [r.path for r in fake.requests] == ["/system/time"]  # not BitMart's 1,200 markets, on the loop
 
 
 async def test_probe_prefers_status_then_time() -> None:

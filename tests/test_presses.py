@@ -3,6 +3,8 @@ previous run finished; a later press is a new action."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.presses import Presses
@@ -50,3 +52,32 @@ def test_the_end_is_noted_however_the_action_ends_and_unknown_arrivals_count_as_
     for update_id in range(10, 20):
         presses.arrived(update_id)
     assert presses.arrival(10) is None and presses.arrival(19) == clock.now  # bounded
+
+
+async def test_an_action_held_by_its_task_lasts_until_the_task_ends() -> None:
+    """A press that started a task (a check) stays one action until the task is done, not only its handler."""
+    clock = Clock()
+    presses = Presses(clock)
+    gate = asyncio.Event()
+    presses.arrived(1)
+    with presses.action(("user", "again:5"), 1) as first:
+        assert first
+        task = asyncio.create_task(gate.wait())
+        presses.hold(("user", "again:5"), task)
+    clock.now += 1
+    presses.arrived(2)  # pressed again after the handler returned, while the check runs
+    with presses.action(("user", "again:5"), 2) as second:
+        assert not second
+    assert presses.running == 1
+    clock.now += 1
+    presses.arrived(3)  # arrived while the task ran, handled after it ended: still a repeat
+    clock.now += 1
+    gate.set()
+    await task
+    with presses.action(("user", "again:5"), 3) as third:
+        assert not third
+    clock.now += 1
+    presses.arrived(4)
+    with presses.action(("user", "again:5"), 4) as later:
+        assert later  # pressed after the check ended: a new action
+    assert presses.running == 0

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.diagnosis.model import Cause, Permission
 from bot.exchanges.probes import KeyChecker, RetryPolicy
 from bot.exchanges.report import ProbeStatus
-from bot.sandbox.exchanges.base import FakeExchange, Route
+from bot.sandbox.exchanges.base import FakeExchange
 from bot.sandbox.exchanges.binance import FakeBinance
 from bot.sandbox.exchanges.kraken import FakeKraken
 from bot.sandbox.exchanges.kucoin import FakeKucoin
@@ -40,16 +41,9 @@ def policy(clock: PolicyClock, **changes: Any) -> RetryPolicy:
 
 
 class BinanceWithRetryAfter(FakeBinance):
-    """Binance sends Retry-After (seconds) with its 429 replies
-    (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits)."""
+    """The fake Binance, whose 429 replies say Retry-After: 2 (FakeBinance sends the header as Binance does)."""
 
-    retry_after = "2"
-
-    def reply_parts(self, cause: str, route: Route | None = None, **context: Any) -> tuple[int, str, dict[str, str]]:
-        status, body, headers = super().reply_parts(cause, route, **context)
-        if cause == "rate_limited":
-            headers = {**headers, "Retry-After": self.retry_after}
-        return status, body, headers
+    retry_after = 2
 
 
 def private_requests(fake: FakeExchange) -> list[str]:
@@ -124,7 +118,7 @@ async def test_a_retry_after_beyond_the_budget_is_not_waited_for() -> None:
     clock = PolicyClock()
 
     class Banned(BinanceWithRetryAfter):
-        retry_after = "120"  # a two-minute ban
+        retry_after = 120  # a two-minute ban
 
     async with running(Banned) as (fake, checker):
         checker = KeyChecker(checker.factory, retry=policy(clock))
@@ -145,3 +139,19 @@ async def test_other_failures_are_never_retried() -> None:
     assert report.diagnosis is not None and report.diagnosis.cause is Cause.SECRET_MISMATCH
     assert clock.sleeps == [] and checker.rate_limit_retries == 0
     assert len(fake.requests_to("/api/v3/account")) == 1
+
+
+async def test_binance_tells_how_long_to_wait_with_its_429() -> None:
+    """Binance: "A Retry-After header is sent with a 418 or 429 responses" (the fake's own limit: two a second)."""
+    async with FakeBinance(max_requests_per_second=2) as fake, aiohttp.ClientSession() as session:
+        statuses = []
+        for _ in range(3):
+            async with session.get(fake.base_url + "/api/v3/ping") as reply:
+                statuses.append((reply.status, reply.headers.get("Retry-After")))
+                body = await reply.json()
+        assert statuses[:2] == [(200, None), (200, None)]
+        assert statuses[2] == (429, "1") and body["code"] == -1003
+        fake.force("rate_limited", path="/api/v3/account", times=1)
+        account = fake.add_account()
+        async with session.get(fake.base_url + "/api/v3/account", headers={"X-MBX-APIKEY": account.api_key}) as r:
+            assert r.status == 429 and int(r.headers["Retry-After"]) >= 1

@@ -125,7 +125,7 @@ async def test_two_taps_on_check_again_run_one_check(tmp_path: Path) -> None:
         env.api.press_button(verdict.message, again)
         env.api.press_button(verdict.message, again)
         await env.wait_text("Step 1 of")  # one verdict
-        await _answer_with(env, "Already on it")  # the repeat, handled after the re-check, is only answered
+        await _answer_with(env, "Already on it")  # the repeat, while the re-check runs, is only answered
         assert await env.services.db.fetchval("SELECT COUNT(*) FROM checks") == checks_before + 1
         counted = await env.services.db.fetchval("SELECT COUNT(*) FROM rate_events WHERE kind = 'check'")
         assert counted == 2  # the first check and one re-check: one of the hourly checks, not two

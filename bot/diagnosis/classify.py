@@ -30,7 +30,14 @@ from bot.exchanges.catalog import CATALOG
 
 log = logging.getLogger(__name__)
 
-__all__ = ["classify_error", "classify_result", "diagnose_report", "extract_echoed_ip"]
+__all__ = [
+    "KRAKEN_MIN_NONCE_WINDOW",
+    "classify_error",
+    "classify_result",
+    "diagnose_report",
+    "extract_echoed_ip",
+    "nonce_window_too_small",
+]
 
 #: Other names people (and older ccxt versions) use for the same exchange.
 ALIASES: Mapping[str, str] = {"huobi": "htx", "huobipro": "htx", "gateio": "gate", "okex": "okx", "okx5": "okx"}
@@ -347,7 +354,22 @@ PRIORITY: tuple[Cause, ...] = (
 )
 _RANK = {c: i for i, c in enumerate(PRIORITY)}
 
+#: HuFi refuses a Kraken key whose nonce window is smaller than this (reference: HuFi's Kraken key check).
 KRAKEN_MIN_NONCE_WINDOW = 5000
+
+
+def nonce_window_too_small(info: Mapping[str, Any] | None) -> Diagnosis | None:
+    """The one rule for Kraken's nonce window: a key-info reply (`evidence["key_info"]`) whose `nonce_window` is
+    below KRAKEN_MIN_NONCE_WINDOW fails HuFi's check (None: the window is fine or unknown). The probes judge each
+    permission by it and the verdict names it, both through this function."""
+    window = info.get("nonce_window") if info is not None else None
+    if not isinstance(window, int) or isinstance(window, bool) or window >= KRAKEN_MIN_NONCE_WINDOW:
+        return None
+    return Diagnosis(
+        Cause.NONCE_WINDOW,
+        code=f"nonce_window={window}",
+        detail=f"The key's nonce window is {window}; HuFi needs at least {KRAKEN_MIN_NONCE_WINDOW}.",
+    )
 
 
 def _candidates(diag: Diagnosis) -> tuple[Cause, ...]:
@@ -492,13 +514,9 @@ def diagnose_report(report: Any) -> Diagnosis | None:
         echoed_ip = _echoed_ip_from_outcomes(outcomes)
     if info is not None and info.get("expired") is True:
         return Diagnosis(Cause.KEY_EXPIRED, code="key_info", detail="The exchange reports the key as expired.")
-    window = info.get("nonce_window") if info is not None else None
-    if isinstance(window, int) and not isinstance(window, bool) and window < KRAKEN_MIN_NONCE_WINDOW:
-        return Diagnosis(
-            Cause.NONCE_WINDOW,
-            code=f"nonce_window={window}",
-            detail=f"The key's nonce window is {window}; HuFi needs at least {KRAKEN_MIN_NONCE_WINDOW}.",
-        )
+    too_small = nonce_window_too_small(info)
+    if too_small is not None:
+        return too_small
 
     narrowed = [
         (perm, _narrow(d, granted=bool(granted), info=info, info_error=info_error, echoed_ip=echoed_ip))

@@ -60,6 +60,7 @@ MAX_TRADES_LIMIT = 200
 
 #: endpoint weights from ccxt 4.5.70's BitMart API table (what `throttle(cost)` receives)
 COSTS: Mapping[str, float] = {
+    "system/time": 3,
     "spot/v1/symbols/details": 5,
     "spot/v1/wallet": 5,
     "account/v1/deposit/address": 30,
@@ -411,6 +412,7 @@ class BitmartClient:
         "fetchDepositAddress": True,
         "fetchMyTrades": True,
         "fetchMarkets": True,
+        "fetchTime": True,
     }
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
@@ -603,6 +605,22 @@ class BitmartClient:
         error_class = HTTP_EXCEPTIONS.get(status)
         if error_class is not None:
             raise error_class(" ".join([self.id, method, url, str(status), reason, body]))
+
+    # -- public status -------------------------------------------------------------------------------------------
+    async def fetch_time(self, params: Mapping[str, Any] | None = None) -> int | None:
+        """BitMart's server time in ms, from `GET /system/time` (public, one small reply: /status asks this
+        instead of loading 1,200 markets). BitMart's API docs, "Get System Time":
+        https://developer-pro.bitmart.com/en/spot/#get-system-time-v1 (`data.server_time`, ms); ccxt 4.5.70's
+        `fetch_time` read the same field and gave None when it was missing."""
+        reply = await self.request("system/time", "GET", params)
+        data = reply.get("data") if isinstance(reply, dict) else None
+        value = data.get("server_time") if isinstance(data, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            return None
 
     # -- markets ------------------------------------------------------------------------------------------------
     async def load_markets(self, reload: bool = False) -> dict[str, dict[str, Any]]:

@@ -83,12 +83,13 @@ MAX_RETRY_AFTER_S = 3600.0
 
 
 class _Reply:
-    """What the paced request saw of its reply: the response headers (for Retry-After)."""
+    """What the paced request saw of its reply: the HTTP status and the response headers (for Retry-After)."""
 
-    __slots__ = ("headers",)
+    __slots__ = ("headers", "status")
 
     def __init__(self) -> None:
         self.headers: Mapping[str, str] | None = None
+        self.status: int | None = None
 
 
 _REPLY: contextvars.ContextVar[_Reply | None] = contextvars.ContextVar("exchange_reply", default=None)
@@ -120,7 +121,14 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
 
 
 def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
-    """Route every request of `client` through `limiter`, and note a reply's Retry-After on what it raises."""
+    """Route every request of `client` through `limiter`, and note on what a request raises its reply's HTTP
+    status (`http_status`) and Retry-After (`retry_after`).
+
+    The status matters where ccxt's text loses it: BigONE answering 403 with a JSON code ccxt does not know
+    raises a plain ExchangeError whose message has no status, and HuFi counts any 401/403 from BigONE as a
+    missing permission (`bot.diagnosis.rules.EXCHANGE_STATUS`). It is noted per request (a context variable set
+    around the call), not per client: a check's probes share a client and run at the same time.
+    """
     send = getattr(client, method)
 
     async def paced(*args: Any, **kwargs: Any) -> Any:
@@ -133,6 +141,9 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
             wait = retry_after_seconds(reply.headers)
             if wait is not None:
                 exc.retry_after = wait  # type: ignore[attr-defined]
+            if reply.status is not None and getattr(exc, "http_status", None) is None:
+                with contextlib.suppress(AttributeError):
+                    exc.http_status = reply.status  # type: ignore[attr-defined]
             raise
         finally:
             _REPLY.reset(token)
@@ -146,6 +157,8 @@ def _paced(client: Any, method: str, limiter: RequestLimiter) -> None:
         noted = _REPLY.get()
         if noted is not None:
             noted.headers = headers
+            with contextlib.suppress(TypeError, ValueError):
+                noted.status = int(code)
         return on_rest(code, reason, url, method, headers, *rest)
 
     client.on_rest_response = on_rest_response
@@ -240,6 +253,49 @@ def keep_only_what_probes_need(client: Any, spec: ExchangeSpec) -> None:
         client.set_markets(kept)
 
 
+#: what ccxt's `set_markets_from_exchange` reads from the source exchange (ccxt 4.5.90, base/exchange.py)
+MARKET_FIELDS = (
+    "markets",
+    "markets_by_id",
+    "symbols",
+    "ids",
+    "currencies",
+    "currencies_by_id",
+    "baseCurrencies",
+    "quoteCurrencies",
+    "codes",
+)
+
+
+class MarketsTemplate:
+    """One exchange's loaded markets as data: what `set_markets_from_exchange` copies into a client, and nothing
+    else.
+
+    A loaded ccxt instance also carries its whole `describe()` tree (for MEXC about 15,000 dicts and lists) and
+    reference cycles. Kept as the template, that tree was the bulk of what a market load left behind: the first
+    cycle collection after the load walked it (20-50 ms on the loop's GIL, benchmark 6), and an old template
+    replaced at a refresh waited for a full collection to be freed. So the loaded client is copied into this
+    object and then emptied (`release`), and its tree is freed at once by reference counting.
+    """
+
+    __slots__ = ("id", "options", *MARKET_FIELDS)
+
+    def __init__(self, source: Any) -> None:
+        self.id = source.id
+        for name in MARKET_FIELDS:
+            setattr(self, name, getattr(source, name, None))
+        options = getattr(source, "options", None) or {}
+        helpers = list(options.get("marketHelperProps") or [])
+        self.options: dict[str, Any] = {"marketHelperProps": helpers, **{h: options.get(h) for h in helpers}}
+
+
+def release(client: Any) -> None:
+    """Empty a closed client's attributes, breaking its reference cycles: what it held is freed at once by
+    reference counting instead of waiting for (and adding to) a cycle collection."""
+    with contextlib.suppress(TypeError):
+        vars(client).clear()
+
+
 def rewrite_urls(urls: Any, base_url: str) -> Any:
     """Every URL in a ccxt `urls['api']` tree, with its scheme and host replaced by `base_url`."""
     base = base_url.rstrip("/")
@@ -283,8 +339,8 @@ class ClientFactory:
         self.yielding_json = yielding_json
         self._clock = clock
         self.ssl_context = ssl.create_default_context(cafile=certifi.where())
-        self._templates: dict[str, tuple[float, Any]] = {}
-        self._signed_currencies: dict[str, Any] = {}  # exchange id -> the template that holds them
+        self._templates: dict[str, tuple[float, MarketsTemplate]] = {}
+        self._signed_currencies: dict[str, MarketsTemplate] = {}  # exchange id -> the template that holds them
         self._market_locks: dict[str, asyncio.Lock] = {}
         self._limiters: dict[str, RequestLimiter] = {}
         self._native = dict(native_builders or {})
@@ -329,40 +385,43 @@ class ClientFactory:
             _paced(client, REQUEST_METHOD[spec.client], self.limiter(spec))
         return client
 
-    async def _template(self, spec: ExchangeSpec) -> Any:
-        """A closed client holding loaded markets, loaded once per exchange and refreshed after the TTL."""
+    async def _template(self, spec: ExchangeSpec) -> MarketsTemplate:
+        """The exchange's markets, loaded once per exchange and refreshed after the TTL."""
         cached = self._templates.get(spec.id)
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
         async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
             return await self._template_unlocked(spec)
 
-    async def _template_unlocked(self, spec: ExchangeSpec) -> Any:
+    async def _template_unlocked(self, spec: ExchangeSpec) -> MarketsTemplate:
         """`_template` for a caller that holds the exchange's market lock."""
         cached = self._templates.get(spec.id)
         if cached and self._clock() - cached[0] < self.markets_ttl:
             return cached[1]
+        return await self._load_template(spec)
+
+    async def _load_template(self, spec: ExchangeSpec) -> MarketsTemplate:
+        """Load a new template (the caller holds the exchange's market lock) and make it the shared one."""
         if self.markets_in_thread:
             main_loop = asyncio.get_running_loop()
 
-            def load() -> Any:
+            def load() -> MarketsTemplate:
                 with _no_cycle_collection():
                     return asyncio.run(self._load_in_worker(spec, main_loop))
 
             template = await asyncio.to_thread(load)
         else:
-            template = self._build(spec, None)
+            client = self._build(spec, None)
             try:
-                await self._load_markets(template, spec)
+                await self._load_markets(client, spec)
             finally:
-                await template.close()
-            if self.trim_markets:
-                keep_only_what_probes_need(template, spec)
+                await client.close()
+            template = self._as_template(client, spec)
         self.markets_loads += 1
         self._templates[spec.id] = (self._clock(), template)
         return template
 
-    async def _load_in_worker(self, spec: ExchangeSpec, main_loop: asyncio.AbstractEventLoop) -> Any:
+    async def _load_in_worker(self, spec: ExchangeSpec, main_loop: asyncio.AbstractEventLoop) -> MarketsTemplate:
         """Load (and trim) a template on a worker thread's own event loop; its requests are paced by the
         exchange's limiter, which lives on `main_loop`."""
         template = self._build(spec, None, paced=False)
@@ -373,8 +432,15 @@ class ClientFactory:
             await self._load_markets(template, spec)
         finally:
             await template.close()
+        return self._as_template(template, spec)
+
+    def _as_template(self, client: Any, spec: ExchangeSpec) -> MarketsTemplate:
+        """The loaded (closed) client's markets, trimmed unless `trim_markets` is off, as a `MarketsTemplate`; the
+        client itself is emptied."""
         if self.trim_markets:
-            keep_only_what_probes_need(template, spec)
+            keep_only_what_probes_need(client, spec)
+        template = MarketsTemplate(client)
+        release(client)
         return template
 
     async def _load_markets(self, template: Any, spec: ExchangeSpec) -> None:
@@ -386,8 +452,17 @@ class ClientFactory:
         template.last_http_response = None  # ccxt keeps the last reply's text: here, the whole market list
 
     async def preload(self, spec: ExchangeSpec) -> None:
-        """Load markets for `spec` now (start-up, or a periodic refresh job)."""
+        """Load markets for `spec` now, unless fresh ones are loaded (start-up)."""
         await self._template(spec)
+
+    async def refresh_markets(self, spec: ExchangeSpec) -> None:
+        """Load `spec`'s markets again and swap the new template in once it is complete (the periodic refresh).
+
+        Until then every check keeps using the current template: nobody waits for the reload (forgetting first
+        and loading after would make a check arriving in between load the markets itself, or wait for them). A
+        check finds the exchange's market lock taken only if the current template has expired meanwhile."""
+        async with self._market_locks.setdefault(spec.id, asyncio.Lock()):
+            await self._load_template(spec)
 
     def forget_markets(self, exchange_id: str | None = None) -> None:
         if exchange_id is None:
@@ -416,7 +491,15 @@ class ClientFactory:
                 currencies = await client.fetch_currencies()
                 if self.trim_markets:
                     currencies = {code: c for code, c in (currencies or {}).items() if code in needed_codes(template)}
-                template.set_markets(template.markets, currencies)
+                builder = self._build(spec, None, paced=False)  # makes no request: only its set_markets is used
+                try:
+                    builder.set_markets(list((template.markets or {}).values()), currencies)
+                finally:
+                    await builder.close()
+                loaded_at = self._templates[spec.id][0]
+                template = MarketsTemplate(builder)
+                release(builder)
+                self._templates[spec.id] = (loaded_at, template)
                 self._signed_currencies[spec.id] = template
         client.set_markets_from_exchange(template)
 
@@ -424,7 +507,8 @@ class ClientFactory:
     async def client(
         self, spec: ExchangeSpec, creds: Credentials | None, *, markets: bool = True
     ) -> AsyncIterator[Any]:
-        """A fresh client for one check, with shared markets, closed on exit whatever happens."""
+        """A fresh client for one check, with shared markets, closed on exit whatever happens, and then emptied
+        (`release`): its credentials and its ccxt tree go at once, not at the next cycle collection."""
         template = await self._template(spec) if markets else None
         client = self._build(spec, creds)
         try:
@@ -432,4 +516,7 @@ class ClientFactory:
                 client.set_markets_from_exchange(template)
             yield client
         finally:
-            await client.close()
+            try:
+                await client.close()
+            finally:
+                release(client)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.diagnosis import classify_error, classify_result, diagnose_report, precheck
+from bot.diagnosis.classify import nonce_window_too_small
 from bot.diagnosis.model import Cause, Diagnosis, Permission
 from bot.exchanges.catalog import CheckStyle, ExchangeSpec, TradesProbe, get_spec
 from bot.exchanges.credentials import Credentials
@@ -78,7 +79,9 @@ def trades_call(trades: TradesProbe, now_ms: int) -> tuple[str, int, int | None,
 
 
 def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
-    """The same exception class with a redacted message and no traceback or chained causes.
+    """The same exception class with a redacted message and no traceback or chained causes; the HTTP status
+    of the reply, when the client factory noted it (`http_status`: the diagnosis reads it where the text lost
+    it, as for BigONE's 403 with a code ccxt doesn't know), is kept.
 
     Signed-request details ccxt puts in the text (the URL's signature, timestamp and key parameters) go too.
     """
@@ -87,9 +90,12 @@ def redacted_copy(error: BaseException, redactor: Redactor) -> BaseException:
         copy = type(error)(message)
         if redactor.redact(copy) != redactor.redact(message):  # a class that renders its args oddly
             raise TypeError
-        return copy
     except Exception:  # noqa: BLE001 - classes with other constructors
-        return RuntimeError(f"{type(error).__name__}: {message}")
+        copy = RuntimeError(f"{type(error).__name__}: {message}")
+    status = getattr(error, "http_status", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        copy.http_status = status  # type: ignore[attr-defined]
+    return copy
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -151,7 +157,6 @@ def _kraken_parse(reply: Any) -> dict[str, Any]:
     }
 
 
-KRAKEN_MIN_NONCE_WINDOW = 5000
 KRAKEN_NEEDS: Mapping[Permission, tuple[str, ...]] = {
     Permission.VIEW_ACCOUNT_BALANCE: ("query-funds",),
     Permission.VIEW_DEPOSIT_ADDRESS: ("query-funds",),
@@ -160,10 +165,9 @@ KRAKEN_NEEDS: Mapping[Permission, tuple[str, ...]] = {
 
 
 def _kraken_grants(info: dict[str, Any]) -> dict[Permission, Diagnosis | None]:
-    window = info.get("nonce_window")
-    if window is not None and window < KRAKEN_MIN_NONCE_WINDOW:
-        diag = Diagnosis(Cause.NONCE_WINDOW, code=f"nonce_window={window}", detail="nonce window below 5000")
-        return dict.fromkeys(Permission, diag)
+    too_small = nonce_window_too_small(info)
+    if too_small is not None:
+        return dict.fromkeys(Permission, too_small)
     have = set(info.get("permissions") or [])
     out: dict[Permission, Diagnosis | None] = {}
     for perm, needed in KRAKEN_NEEDS.items():

@@ -30,7 +30,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import string
+import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -81,9 +83,25 @@ class FakeBinance(FakeExchange):
         "exchange_unreachable": (503, _GATEWAY_503),
     }
 
+    #: the Retry-After (seconds) sent with a 429; None: until the fake's own rate window has room again
+    retry_after: int | None = None
+
     def __init__(self, *, legacy_2015: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.legacy_2015 = legacy_2015
+
+    def retry_after_seconds(self) -> int:
+        """What a 429 tells the client to wait: "A Retry-After header is sent with a 418 or 429 responses and will
+        give the number of seconds required to wait, in the case of a 429, to prevent a ban"
+        (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits). Whole seconds, at least 1."""
+        if self.retry_after is not None:
+            return self.retry_after
+        window = sorted(self._window)
+        if self.max_requests_per_second and len(window) > self.max_requests_per_second:
+            # the next request is let through once all but `max - 1` of the counted ones have left the window
+            oldest = window[len(window) - int(self.max_requests_per_second)]
+            return max(1, math.ceil(oldest + 1.0 - time.monotonic()))
+        return 1
 
     # -- keys ------------------------------------------------------------------------------------------------
     def new_api_key(self) -> str:
@@ -160,6 +178,9 @@ class FakeBinance(FakeExchange):
             return 401, self.body_2015(), {}
         if cause == "clock_skew":
             return 400, _error(-1021, MSG_AHEAD if context.get("ahead") else MSG_BEHIND), {}
+        if cause == "rate_limited":
+            status, body = self.FALLBACK_REPLIES[cause]
+            return status, self.render_body(body, **context), {"Retry-After": str(self.retry_after_seconds())}
         if cause in self.FALLBACK_REPLIES:  # ours beat the fixture's (its "unreachable" case is a 200 timeout)
             status, body = self.FALLBACK_REPLIES[cause]
             return status, self.render_body(body, **context), {}

@@ -27,6 +27,17 @@ def _loopback(host: object) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def quick_rate_limit_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rate-limit reply is retried as in production (same attempts, same budget, Retry-After obeyed), with
+    0.01-0.04 s between tries instead of 0.5-4 s: a forced rate-limit reply would otherwise cost every test that
+    forces one 3.5 s of sleeping. tests/test_rate_limit_retry.py checks the production delays with its own
+    policies."""
+    from bot.exchanges import probes
+
+    monkeypatch.setattr(probes, "DEFAULT_RETRY", probes.RetryPolicy(first_delay=0.01, max_delay=0.04))
+
+
+@pytest.fixture(autouse=True)
 def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any name lookup or connection that does not go to 127.0.0.1."""
     real_getaddrinfo = socket.getaddrinfo

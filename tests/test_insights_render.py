@@ -175,52 +175,73 @@ async def test_cli_writes_the_picture(tmp_path: Path) -> None:
     assert "abcd" not in done.stdout + done.stderr and "0002" not in done.stdout
 
 
-async def test_cli_refuses_bad_input(tmp_path: Path) -> None:
+async def test_cli_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each refusal in-process through `run_stats` (what the command calls); the first also as a real process."""
+    from types import SimpleNamespace
+
+    from bot.insights.cli import run_stats
+
     database = tmp_path / "bot.sqlite3"
     await _recent_history(database)
     out = tmp_path / "x.png"
-    for days in ("0", "366d", "1w", "-7"):
-        done = await asyncio.to_thread(run_cli, f"--days={days}", "--out", str(out), database=database)
-        assert done.returncode == 2
-        assert "error: The period must be like 7d, 30d or a number of days from 1 to 365" in done.stderr
-    done = await asyncio.to_thread(run_cli, "--out", str(out), "--tz", "Mars/Olympus", database=database)
-    assert (
-        done.returncode == 2
-        and "Unknown time zone (use an IANA name such as Europe/Berlin); got 'Mars/Olympus'" in done.stderr
+    done = await asyncio.to_thread(run_cli, "--days=0", "--out", str(out), database=database)
+    assert done.returncode == 2
+    assert "error: The period must be like 7d, 30d or a number of days from 1 to 365" in done.stderr
+    settings = SimpleNamespace(database_path=database, stats_timezone=None, staff_language="en")
+
+    def refused(**given: object) -> str:
+        args = SimpleNamespace(**({"days": "7", "out": str(out), "tz": None, "lang": None} | given))
+        assert run_stats(args, settings, now=NOW) == 2
+        return capsys.readouterr().err
+
+    for days in ("366d", "1w", "-7"):
+        assert "error: The period must be like 7d, 30d or a number of days from 1 to 365" in refused(days=days)
+    assert "Unknown time zone (use an IANA name such as Europe/Berlin); got 'Mars/Olympus'" in refused(
+        tz="Mars/Olympus"
     )
     missing = tmp_path / "nowhere" / "bot.sqlite3"
-    done = await asyncio.to_thread(run_cli, "--out", str(out), database=missing)
-    assert done.returncode == 2 and f"no database at {missing}" in done.stderr
+    settings.database_path = missing
+    assert f"no database at {missing}" in refused()
     assert not missing.parent.exists()  # a typo in DATABASE_PATH does not create an empty database
     assert not out.exists()
 
 
-async def test_cli_speaks_the_staff_language_unless_told_otherwise(tmp_path: Path) -> None:
+async def test_cli_speaks_the_staff_language_unless_told_otherwise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bot stats` draws in STAFF_LANGUAGE, or in --lang (a locale tag works; an unknown one is refused).
+    In-process through `run_stats` (the same function the command calls), one real process for the refusal."""
+    from types import SimpleNamespace
+
+    from bot.insights.cli import run_stats
     from bot.insights.texts import t
 
     database = tmp_path / "bot.sqlite3"
     await _recent_history(database)
     out = tmp_path / "x.png"
-    done = await asyncio.to_thread(run_cli, "--out", str(out), database=database, STAFF_LANGUAGE="ru")
-    assert done.returncode == 0, done.stderr
-    first = t("ru", "caption_title", days=7, first="@", last="@", tz="@").split("@")[0]
-    assert first.strip() and done.stdout.startswith(first), done.stdout
-    done = await asyncio.to_thread(run_cli, "--out", str(out), "--lang", "es_ES.UTF-8", database=database)
-    spanish = t("es", "caption_title", days=7, first="@", last="@", tz="@")[:8]
-    assert done.returncode == 0 and done.stdout.startswith(spanish), done.stdout
+    settings = SimpleNamespace(database_path=database, stats_timezone=None, staff_language="ru")
+    args = SimpleNamespace(days="7", out=str(out), tz=None, lang=None)
+    assert await asyncio.to_thread(run_stats, args, settings, now=NOW) == 0
+    russian = t("ru", "caption_title", days=7, first="@", last="@", tz="@").split("@")[0]
+    assert russian.strip() and capsys.readouterr().out.startswith(russian)
+    args.lang = "es"
+    assert await asyncio.to_thread(run_stats, args, settings, now=NOW) == 0
+    spanish = t("es", "caption_title", days=7, first="@", last="@", tz="@").split("@")[0]
+    assert capsys.readouterr().out.startswith(spanish)
     done = await asyncio.to_thread(run_cli, "--out", str(out), "--lang", "xx", database=database)
     assert done.returncode == 2 and "Unknown language 'xx'" in done.stderr
 
 
-def test_stats_and_demo_help_say_what_they_read_with_examples() -> None:
-    shown = {}
-    for command in ("stats", "demo"):
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", command, "--help"], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0 and "examples:" in done.stdout, done.stdout
-        shown[command] = " ".join(done.stdout.split())
-    assert "default STATS_TIMEZONE, else UTC" in shown["stats"] and "STAFF_LANGUAGE" in shown["stats"]
+@pytest.mark.parametrize("command", ["stats", "demo"])
+def test_stats_and_demo_help_say_what_they_read_with_examples(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.__main__ import build_parser
+
+    with pytest.raises(SystemExit) as leaving:
+        build_parser().parse_args([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert leaving.value.code == 0 and "examples:" in shown, shown
+    if command == "stats":
+        assert "default STATS_TIMEZONE, else UTC" in shown and "STAFF_LANGUAGE" in shown
 
 
 async def test_cli_time_zone_moves_the_day_boundaries(tmp_path: Path) -> None:

@@ -65,6 +65,10 @@ class RetryPolicy:
         return min(self.max_delay, self.first_delay * self.factor ** (retry - 1))
 
 
+#: The policy a `KeyChecker` gets when it is given none (the tests swap in one with short delays).
+DEFAULT_RETRY = RetryPolicy()
+
+
 def resolve_time(value: Any, now_ms: int) -> Any:
     """Turn a catalog time placeholder into a number (other values pass through)."""
     tokens = {"now_ms": now_ms, "now_ms-1": now_ms - 1, "now_ms-2": now_ms - 2, "now_s+1": now_ms // 1000 + 1}
@@ -272,7 +276,7 @@ class KeyChecker:
     ) -> None:
         self.factory = factory
         self.clock = clock
-        self.retry = retry or RetryPolicy()
+        self.retry = retry if retry is not None else DEFAULT_RETRY
         self.rate_limit_retries = 0  # calls repeated after a rate-limit reply, for tests and benchmarks
 
     async def _retrying(

@@ -44,7 +44,7 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 $(BIN)/uv: | $(BIN)/python
 	$(INSTALL) uv==$(UV_VERSION)

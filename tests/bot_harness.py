@@ -64,6 +64,16 @@ class BotEnv:
                 return action
 
 
+async def to_key_question(env: BotEnv, exchange: str = "mexc", campaign: str = "any") -> None:
+    """/check, the exchange's button, the campaign's button: the flow waits for the key."""
+    env.api.send_text("/check")
+    picker = await env.wait_text("Which exchange")
+    env.api.press_button(picker.message, f"ex:{exchange}")
+    asked = await env.wait_text("Which kind of HuFi campaign")
+    env.api.press_button(asked.message, f"ct:{campaign}")
+    await env.wait_text("Send me the")
+
+
 @asynccontextmanager
 async def bot_env(
     tmp_path: Path, exchanges: list[str] | None = None, *, clock_hook: list[float] | None = None, **settings: Any

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.diagnosis.model import Permission
-from tests.bot_harness import BotEnv, bot_env
+from tests.bot_harness import BotEnv, bot_env, to_key_question
 
 
 def _buttons(action: Any) -> list[str]:
@@ -20,12 +20,7 @@ def _buttons(action: Any) -> list[str]:
 
 
 async def _mexc_flow(env: BotEnv, text: str) -> None:
-    env.api.send_text("/check")
-    picker = await env.wait_text("Which exchange")
-    env.api.press_button(picker.message, "ex:mexc")
-    campaign = await env.wait_text("Which kind of HuFi campaign")
-    env.api.press_button(campaign.message, "ct:any")
-    await env.wait_text("Send me the")
+    await to_key_question(env)
     env.api.send_text(text)
 
 

@@ -22,7 +22,7 @@ from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.world import SandboxWorld
 from bot.telegram_limits import Priority, limits_of
 from handlers.check_tasks import check_tasks
-from tests.bot_harness import BotEnv, running, settings_for
+from tests.bot_harness import BotEnv, running, settings_for, to_key_question
 from tests.telegram_harness import forward_errors
 
 
@@ -56,12 +56,7 @@ async def gated_env(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[BotE
 
 
 async def key_step(env: BotEnv) -> None:
-    env.api.send_text("/check")
-    picker = await env.wait_text("Which exchange")
-    env.api.press_button(picker.message, "ex:mexc")
-    campaign = await env.wait_text("Which kind of HuFi campaign")
-    env.api.press_button(campaign.message, "ct:any")
-    await env.wait_text("Send me the")
+    await to_key_question(env)
 
 
 def texts(env: BotEnv) -> list[str]:

@@ -26,7 +26,7 @@ from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import Action
 from bot.services import DRAFT_TTL_SECONDS
 from handlers.private import FLOW_NAME
-from tests.bot_harness import TEST_KEY, BotEnv, bot_env
+from tests.bot_harness import TEST_KEY, BotEnv, bot_env, to_key_question
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Start-up of a real bot process (imports, the sandbox exchanges) on a busy two-core machine.
@@ -112,12 +112,7 @@ async def test_kill_9_right_after_a_question_and_the_user_goes_on_where_they_wer
 
 
 async def _to_key_question(env: BotEnv) -> None:
-    env.api.send_text("/check")
-    picker = await env.wait_text("Which exchange")
-    env.api.press_button(picker.message, "ex:mexc")
-    campaign = await env.wait_text("Which kind of HuFi campaign")
-    env.api.press_button(campaign.message, "ct:any")
-    await env.wait_text("Send me the")
+    await to_key_question(env)
 
 
 async def test_an_abandoned_flow_ends_calmly_and_its_timeout_never_holds_the_key(tmp_path: Path) -> None:

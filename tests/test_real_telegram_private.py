@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.diagnosis.model import Permission
 from bot.sandbox.telegram_methods import QUERY_TOO_OLD
-from tests.bot_harness import BotEnv, bot_env
+from tests.bot_harness import BotEnv, bot_env, to_key_question
 
 TOO_OLD = f"Bad Request: {QUERY_TOO_OLD}"
 
@@ -84,12 +84,7 @@ async def test_every_private_button_pressed_late_still_does_what_it_says(tmp_pat
 async def test_a_secret_the_user_deleted_first_is_no_reason_to_call_the_key_exposed(tmp_path: Path) -> None:
     async with bot_env(tmp_path) as env:
         account = env.world.fakes["mexc"].add_account()
-        env.api.send_text("/check")
-        picker = await env.wait_text("Which exchange")
-        env.api.press_button(picker.message, "ex:mexc")
-        campaign = await env.wait_text("Which kind of HuFi campaign")
-        env.api.press_button(campaign.message, "ct:any")
-        await env.wait_text("Send me the")
+        await to_key_question(env)
         key_message = env.api.send_text(account.api_key)
         env.api.delete_by_user(key_message)  # gone before the bot reads it
         await env.wait_text("Now send the")
@@ -103,12 +98,7 @@ async def test_a_secret_the_user_deleted_first_is_no_reason_to_call_the_key_expo
 
 async def test_a_secret_that_can_not_be_deleted_is_still_called_exposed(tmp_path: Path) -> None:
     async with bot_env(tmp_path) as env:
-        env.api.send_text("/check")
-        picker = await env.wait_text("Which exchange")
-        env.api.press_button(picker.message, "ex:mexc")
-        campaign = await env.wait_text("Which kind of HuFi campaign")
-        env.api.press_button(campaign.message, "ct:any")
-        await env.wait_text("Send me the")
+        await to_key_question(env)
         key_message = env.api.send_text(env.world.fakes["mexc"].add_account().api_key)
         env.api.fail_delete(key_message, "message can't be deleted for everyone")
         warning = await env.wait_text("could not delete")

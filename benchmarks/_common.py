@@ -98,6 +98,17 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most events in any half-open interval of `window` seconds."""
+    times = sorted(times)
+    best = start = 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 def median(values: Sequence[float]) -> float:
     return percentile(values, 0.5)
 

@@ -46,7 +46,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import median, ok, percentile, print_header, table
+from benchmarks._common import max_in_window, median, ok, percentile, print_header, table
 from bot.exchanges.catalog import get_spec
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.factory import ClientFactory
@@ -161,17 +161,6 @@ async def late_loop(stop: asyncio.Event, seed: int, lateness: list[float], block
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), free)
         lateness.append(max(0.0, time.monotonic() - t0 - free))
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most events in any half-open interval of `window` seconds."""
-    times = sorted(times)
-    best = start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @dataclass

@@ -53,6 +53,7 @@ from benchmarks._common import (
     BotProcess,
     ChatDriver,
     child_env,
+    max_in_window,
     median,
     ok,
     percentile,
@@ -128,17 +129,6 @@ class Result:
     @property
     def all_latencies(self) -> list[float]:
         return [x for values in self.latencies.values() for x in values]
-
-
-def max_in_window(times: list[float], window: float = 1.0) -> int:
-    """The most events in any half-open interval of `window` seconds."""
-    times = sorted(times)
-    best = start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def cpu_seconds(pid: int) -> float:

@@ -36,8 +36,8 @@ from bot.app import build_application, handled_updates, local_request, make_bot,
 from bot.config import Settings
 from bot.exchanges.factory import ClientFactory
 from bot.heartbeat import Heartbeat, contact_interval
+from bot.listening import PortUnavailable
 from bot.services import Services, open_services
-from bot.webapp.server import PortUnavailable
 from bot.webhook import WebhookServer
 from handlers.check_tasks import check_tasks
 
@@ -160,19 +160,13 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
             try:
                 if app.post_init:
                     await app.post_init(app)  # starts the Mini App's own server, if it has one
-            except PortUnavailable as exc:
-                raise _port_error(str(exc)) from None
-            await app.start()
-            if updates is not None:
-                try:
+                await app.start()
+                if updates is not None:
                     webhook = await _receive(app, updates)
-                except OSError as exc:  # the webhook server's port
-                    if not isinstance(updates, Webhook):
-                        raise
-                    reason = exc.strerror or type(exc).__name__
-                    raise _port_error(
-                        f"WEBHOOK_LISTEN/WEBHOOK_PORT {updates.listen}:{updates.port}: {reason}"
-                    ) from None
+            except PortUnavailable as exc:  # the Mini App's or the webhook's port
+                raise StartError(
+                    f"Could not listen on {exc}. Stop what already uses the port, or set another one.", 4
+                ) from None
             yield app
         finally:
             if webhook is not None:
@@ -190,10 +184,6 @@ async def serving(app: App, updates: Polling | Webhook | None = None) -> AsyncIt
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
-
-
-def _port_error(where: str) -> StartError:
-    return StartError(f"Could not listen on {where}. Stop what already uses the port, or set another one.", 4)
 
 
 async def _receive(app: App, updates: Polling | Webhook) -> WebhookServer | None:

@@ -28,6 +28,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
+from bot.listening import start_site
+
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -87,7 +89,7 @@ class WebhookServer:
         await runner.setup()
         site = web.TCPSite(runner, self.listen, self.port)
         try:
-            await site.start()
+            await start_site(site, f"WEBHOOK_LISTEN/WEBHOOK_PORT {self.listen}:{self.port}")
             server = getattr(site, "_server", None)
             if self.port == 0 and server is not None and server.sockets:
                 self.port = server.sockets[0].getsockname()[1]

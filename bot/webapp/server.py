@@ -40,6 +40,7 @@ from bot.diagnosis.model import CampaignType, Diagnosis
 from bot.diagnosis.precheck import precheck
 from bot.exchanges.catalog import CATALOG, ExchangeSpec
 from bot.exchanges.credentials import Credentials
+from bot.listening import start_site
 from bot.security import ACTIVE_SECRETS, Redactor
 from bot.webapp.config import WebAppConfig
 from bot.webapp.initdata import MAX_AGE_SECONDS, InitDataError, WebAppInitData, sign_init_data, validate_init_data
@@ -195,15 +196,6 @@ def _static(name: str) -> bytes:
     return files("bot.webapp").joinpath("static", name).read_bytes()
 
 
-class PortUnavailable(Exception):
-    """A server could not listen where the settings say: `what` names the settings, `reason` is the OS's error."""
-
-    def __init__(self, what: str, reason: OSError) -> None:
-        super().__init__(f"{what}: {reason.strerror or type(reason).__name__}")
-        self.what = what
-        self.reason = reason
-
-
 class MiniApp:
     """The Mini App: its aiohttp sub-application, the state behind it, and a standalone server if wanted.
 
@@ -274,10 +266,7 @@ class MiniApp:
         await runner.setup()
         site = web.TCPSite(runner, self.config.listen, self.config.port)
         try:
-            await site.start()
-        except OSError as exc:  # in use, not allowed, an address this host doesn't have
-            await runner.cleanup()
-            raise PortUnavailable(f"WEBAPP_LISTEN/WEBAPP_PORT {self.config.listen}:{self.config.port}", exc) from None
+            await start_site(site, f"WEBAPP_LISTEN/WEBAPP_PORT {self.config.listen}:{self.config.port}")
         except BaseException:
             await runner.cleanup()
             raise

@@ -227,6 +227,32 @@ class StaffRequest:
 StaffAction = Callable[Concatenate[StaffRequest, P], Awaitable[None]]
 
 
+async def staff_or_refused(
+    services: Services,
+    message: Message,
+    *,
+    what: str,
+    answer: Callable[[str], Awaitable[None]],
+    refusal: str | None,
+    language: str,
+) -> bool:
+    """The staff rule for `message`'s sender, with its refusals: True for staff. An anonymous administrator who
+    can't be identified (STAFF_USER_IDS is set) is told how to post as themselves; anyone else gets `refusal`
+    (None: nothing, only a log line). `what`: the command or "a message", for the log."""
+    sender = message.from_user
+    verdict = await staff_verdict(services, sender, message)
+    if verdict is StaffVerdict.STAFF:
+        return True
+    if verdict is StaffVerdict.UNIDENTIFIED:
+        log.info("refused %s from an anonymous administrator", what)
+        await answer(t(language, "staff_anonymous"))
+        return False
+    log.info("refused %s from non-staff user %s", what, sender.id if sender is not None else None)
+    if refusal is not None:
+        await answer(refusal)
+    return False
+
+
 def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction[P]]:
     """Run the action only for staff; others are told so (or, `quiet`, ignored with a log line). An anonymous
     administrator who can't be identified (STAFF_USER_IDS is set) is always told how to post as themselves."""
@@ -234,25 +260,15 @@ def staff_only(*, quiet: bool = False) -> Callable[[StaffAction[P]], StaffAction
     def decorate(action: StaffAction[P]) -> StaffAction[P]:
         @functools.wraps(action)
         async def checked(request: StaffRequest, *args: P.args, **kwargs: P.kwargs) -> None:
-            message = request.message
-            sender = message.from_user
-            verdict = await staff_verdict(request.services, sender, message)
-            if verdict is StaffVerdict.STAFF:
+            if await staff_or_refused(
+                request.services,
+                request.message,
+                what=f"/{request.command}" if request.command else "a message",
+                answer=request.answer,
+                refusal=None if quiet else t(request.language, "staff_only"),
+                language=request.language,
+            ):
                 await action(request, *args, **kwargs)
-                return
-            if verdict is StaffVerdict.UNIDENTIFIED:
-                log.info(
-                    "refused %s from an anonymous administrator",
-                    f"/{request.command}" if request.command else "a message",
-                )
-                await request.answer(t(request.language, "staff_anonymous"))
-                return
-            who = sender.id if sender is not None else None
-            if quiet:
-                log.info("not relaying a message from non-staff user %s", who)
-            else:
-                log.info("refused /%s from non-staff user %s", request.command, who)
-                await request.answer(t(request.language, "staff_only"))
 
         return checked
 

@@ -21,9 +21,7 @@ from telegram.ext import CommandHandler, ContextTypes, Job, filters
 from bot.insights import DigestSchedule, PeriodError, RenderError, make_insights, parse_period, parse_timezone
 from bot.insights.texts import t
 from bot.services import Services, services_of
-from bot.support.staff import StaffVerdict
-from handlers.policy import staff_verdict
-from handlers.texts import t as chat_text
+from handlers.policy import staff_or_refused
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +58,14 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or services.support is None or message.chat_id != services.support.chat_id:
         return  # only the support chat has insights; elsewhere the command means nothing
     lang = services.settings.staff_language
-    verdict = await staff_verdict(services, message.from_user, message)
-    if verdict is StaffVerdict.UNIDENTIFIED:  # an anonymous administrator while STAFF_USER_IDS is set
-        log.info("refused /stats from an anonymous administrator")
-        await _say(message, chat_text(lang, "staff_anonymous"))
-        return
-    if verdict is not StaffVerdict.STAFF:
-        log.info("refused /stats from non-staff user %s", getattr(message.from_user, "id", None))
-        await _say(message, t(lang, "stats_staff_only"))
+    if not await staff_or_refused(
+        services,
+        message,
+        what="/stats",
+        answer=lambda text: _say(message, text),
+        refusal=t(lang, "stats_staff_only"),
+        language=lang,
+    ):
         return
     try:
         days = parse_period(" ".join(context.args or ()))

@@ -32,6 +32,7 @@ their own. They are kept small and data-driven here.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -216,13 +217,30 @@ _ID_CONTEXT = 40
 
 
 # Mixed-case addresses of chains without a prefix of their own, quiet only when named as an address or wallet just
-# before them (unnamed, they look like any random run): Solana (base58 of a 32-byte key, 32-44 characters;
-# https://solana.com/docs/core/accounts), TON's user-friendly form (48 base64url characters starting with E, U, k
-# or 0 and Q, less a - or _ at its ends, which a run loses;
+# before them (unnamed, they look like any random run): Solana (base58 of a 32-byte key: 43 or 44 characters for
+# all but a few in a million; https://solana.com/docs/core/accounts), TON's user-friendly form (48 base64url
+# characters starting with E, U, k or 0 and Q, less a - or _ at its ends, which a run loses;
 # https://docs.ton.org/v3/concepts/dive-into-ton/ton-blockchain/smart-contract-addresses) and IPFS CIDv0 ("Qm" and
-# 44 base58 characters; https://docs.ipfs.tech/concepts/content-addressing/). None of the twelve exchanges issues
-# a key or secret of these shapes (`SHAPES`): MEXC's 32-character keys start "mx0", with a 0 that base58 lacks.
-_NAMED_ADDRESS_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}|[EUk0]Q[A-Za-z0-9_-]{44,46}|Qm[1-9A-HJ-NP-Za-km-z]{44}")
+# 44 base58 characters; https://docs.ipfs.tech/concepts/content-addressing/). A run that has the shape of an
+# exchange's key or secret (`bot.diagnosis.formats`, e.g. Bybit's 36-character secrets) stays a credential
+# whatever names it (`_exchange_shaped`).
+_NAMED_ADDRESS_RE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{43,44}|[EUk0]Q[A-Za-z0-9_-]{44,46}|Qm[1-9A-HJ-NP-Za-km-z]{44}")
+
+
+@functools.cache
+def _exchange_shapes() -> re.Pattern[str]:
+    """Every key and secret pattern of the exchanges' credential formats, as one pattern (read on first use:
+    `bot.diagnosis` imports modules that import this one)."""
+    from bot.diagnosis.formats import FORMATS
+
+    patterns = [p for fmt in FORMATS.values() for p in (fmt.key, fmt.secret) if p]
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _exchange_shaped(token: str) -> bool:
+    return _exchange_shapes().fullmatch(token) is not None
+
+
 _ADDRESS_LABEL_RE = re.compile(
     r"(?i)(?:(?<![a-z])(?:address|addr|wallet|cid|ipfs)|адрес[а-яё]*|кошел[её]к[а-яё]*|地址|钱包)"
     r"(?:\s*(?:is|[^\W\d_]{1,12})){0,2}[\s\"':=#№\-—是为]*$"  # up to two words between: "адрес кошелька Solana:"
@@ -239,7 +257,10 @@ def _named_as_id(text: str, start: int, token: str) -> bool:
         named = _ADDRESS_LABEL_RE.search(before)
         # a credential word anywhere before it on the line ("secret key address: ...") keeps it a credential
         return (
-            _NAMED_ADDRESS_RE.fullmatch(token) is not None and named is not None and not _CRED_WORDS_RE.search(before)
+            _NAMED_ADDRESS_RE.fullmatch(token) is not None
+            and not _exchange_shaped(token)
+            and named is not None
+            and not _CRED_WORDS_RE.search(before)
         )
     match = _ID_LABEL_RE.search(before)
     return match is not None and not _CRED_WORDS_RE.search(before[match.start() :])

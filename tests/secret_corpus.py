@@ -338,7 +338,7 @@ def _mixed(value: str) -> bool:
 
 def _solana(rng: random.Random) -> str:
     while True:
-        value = _r(rng, _BASE58, rng.randint(32, 44))
+        value = _r(rng, _BASE58, rng.randint(43, 44))  # a 32-byte key in base58: 43 or 44 characters
         if _mixed(value):
             return value
 

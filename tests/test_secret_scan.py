@@ -199,5 +199,12 @@ def test_addresses_of_chains_without_a_prefix_are_quiet_only_when_named() -> Non
         f"ipfs cid {cid}",
     ):
         assert not looks_like_secret(quiet), quiet
-    for loud in (solana, f"here: {ton}", f"my secret key address: {solana}", f"address {'mx0vgl' + 'Ab3dE' * 5 + 'x'}"):
+    bybit_secret = "Ab3dEfGh" * 4 + "JkMn"  # 36 letters and digits, no 0, O, I or l: base58 too
+    for loud in (
+        solana,
+        f"here: {ton}",
+        f"my secret key address: {solana}",
+        f"address {'mx0vgl' + 'Ab3dE' * 5 + 'x'}",
+        f"my wallet address: {bybit_secret}",  # an exchange's secret shape stays a credential whatever names it
+    ):
         assert looks_like_secret(loud), loud

@@ -35,7 +35,7 @@ from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, ExchangeSpec, get_spec
 from bot.exchanges.credentials import Credentials
-from bot.exchanges.report import KeyCheckReport
+from bot.exchanges.report import KeyCheckReport, ProbeStatus
 from bot.i18n import format_number
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
@@ -491,6 +491,8 @@ async def _checked(
     live = LiveMessage.sending(safe_send(chat.send_message, first_text, protect_content=True), first_text)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
+        if not any(o.status is ProbeStatus.WAITING for o in report.outcomes.values()):
+            return  # the last probe: the verdict goes out now, and the final progress text right after it
         live.show(progress_text(report, spec.display_name, lang=lang))  # edited as probes finish, never waited for
 
     async def on_queued(position: int) -> None:
@@ -509,13 +511,14 @@ async def _checked(
     )
     report = result.report
     await live.sent()  # the verdict comes after the progress message in the chat
-    # the last progress edit and the verdict go out together: the verdict never waits behind an edit
+    # the verdict first, then the last progress edit while the verdict is on its way: the verdict never waits
+    # behind an edit, not even for the edit's own share of the processor
     focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
     await asyncio.gather(
-        live.settle(progress_text(report, spec.display_name, lang=lang)),
         send_verdict(
             chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus, lang=lang
         ),
+        live.settle(progress_text(report, spec.display_name, lang=lang)),
     )
     return result
 

@@ -37,7 +37,7 @@ async def test_a_rejected_key_shows_the_exchanges_own_words(tmp_path: Path) -> N
         # "Next step" to the end: the last step says what to do in HuFi
         while nxt := [d for d in _buttons(verdict) if d.startswith("step:")]:
             env.api.press_button(verdict.message, nxt[0])
-            verdict = await env.wait_method("editMessageText")
+            verdict = await env.wait_text("Step ")  # the verdict's edit (the progress message settles after it)
         assert "Then in HuFi" in verdict.text and "refresh icon" in verdict.text
 
 

@@ -14,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, CallbackQuery, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, TELEGRAM_CODES
 from bot.i18n.catalogs import preload
+from bot.presses import Presses
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
 from bot.telegram_limits import TelegramLimits
 from bot.telegram_request import AiohttpRequest
@@ -70,26 +72,73 @@ class HandledUpdates:
         await waiter
 
 
+#: A button press still waiting for its handler this many seconds after it arrived is answered empty (the spinner
+#: stops; the action still happens when its turn comes). Telegram refuses answers after about 15 s
+#: (`bot.sandbox.telegram_methods.CALLBACK_ANSWER_WINDOW`); a handler answers within milliseconds when it runs.
+ANSWER_WITHIN = 2.0
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Updates of one chat are handled one after another, in order; different chats run concurrently.
 
     PTB's default handles every update in sequence, so one user's key check (an exchange round trip) would
     hold up everybody else. The conversation flow needs order only within a chat, which a FIFO lock per chat
     keeps (asyncio.Lock wakes waiters in arrival order, and PTB starts the update tasks in arrival order).
-    `handled` says which updates are done (the demo waits on it before it shows its prompt); `on_arrival` is told
-    each update's id as it comes in, before it waits for its chat (`bot.presses`: one press is one action).
+    `handled` says which updates are done (the demo waits on it before it shows its prompt).
+
+    With `presses` (`bot.presses`): each update's arrival is noted as it comes in, before it waits for one of
+    the `max_concurrent_updates` slots or for its chat (one press is one action), and a button press whose
+    handler has not answered it `answer_within` seconds after it came in is answered empty, so a burst that
+    holds every slot (a thousand users pressing at once, their edits paced by Telegram's 30 calls/s) never
+    leaves a press unanswered past Telegram's window. The handler then does not answer again.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256, *, on_arrival: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        *,
+        presses: Presses | None = None,
+        answer_within: float | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
         self.handled = HandledUpdates()
-        self._on_arrival = on_arrival
+        self._presses = presses
+        self._answer_within = ANSWER_WITHIN if answer_within is None else answer_within
+        self.late_answers = 0
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        late: list[asyncio.Task[None]] = []
+        timer: asyncio.TimerHandle | None = None
+        if self._presses is not None and isinstance(update, Update):
+            self._presses.arrived(update.update_id)
+            query = update.callback_query
+            if query is not None:
+
+                def answer_now(query: CallbackQuery = query) -> None:
+                    late.append(asyncio.ensure_future(self._answer_late(query)))
+
+                timer = asyncio.get_running_loop().call_later(self._answer_within, answer_now)
+        try:
+            await super().process_update(update, coroutine)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            for task in late:  # the update is done when its answer is (the application waits for updates)
+                await task
+
+    async def _answer_late(self, query: CallbackQuery) -> None:
+        assert self._presses is not None
+        if not self._presses.claim_answer(query.id):
+            return
+        self.late_answers += 1
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info("late button press not answered (%s: %s)", type(exc).__name__, str(exc)[:80])
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self._on_arrival is not None and isinstance(update, Update):
-            self._on_arrival(update.update_id)
         try:
             await self._in_order(update, coroutine)
         finally:
@@ -170,7 +219,7 @@ def build_application(services: Services, bot: ExtBot[Any], *, updater: bool = T
         ApplicationBuilder()
         .bot(bot)
         .persistence(flow_persistence(services))
-        .concurrent_updates(PerChatUpdateProcessor(on_arrival=services.presses.arrived))
+        .concurrent_updates(PerChatUpdateProcessor(presses=services.presses))
         .post_init(on_start)
         .post_stop(on_stop)
     )

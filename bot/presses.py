@@ -12,8 +12,13 @@ An action can outlive its handler: a "check again" press starts the check as a t
 (`handlers.check_tasks`). `hold(key, task)` keeps such an action running until the task ends, so a press of the
 same button meanwhile is still a repeat.
 
+A press is answered once (`claim_answer`): by its handler, first thing (`handlers.common.button`), or, when it
+waits too long for its turn (a burst holds every update slot, or its chat is busy), by the update processor with
+an empty answer before Telegram's answer window closes (`bot.app.PerChatUpdateProcessor`); whoever comes second
+does not answer again (Telegram would refuse it).
+
 Transport-free and in memory (a restart forgets it, which is right: nothing runs after a restart). Times are
-monotonic; both tables are bounded.
+monotonic; every table is bounded.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Presses:
         self._running: set[Hashable] = set()
         self._held: Counter[Hashable] = Counter()  # actions going on in a task after their handler returned
         self._finished: OrderedDict[Hashable, float] = OrderedDict()
+        self._answered: OrderedDict[str, None] = OrderedDict()
 
     def arrived(self, update_id: int) -> None:
         """Note that update `update_id` came in now (before it waits for its turn in its chat)."""
@@ -48,6 +54,15 @@ class Presses:
     def arrival(self, update_id: int) -> float | None:
         """When update `update_id` came in, if it was noted."""
         return self._arrivals.get(update_id)
+
+    def claim_answer(self, query_id: str) -> bool:
+        """Whether the caller is the one to answer callback query `query_id` (True once per query)."""
+        if query_id in self._answered:
+            return False
+        self._answered[query_id] = None
+        while len(self._answered) > self._keep:
+            self._answered.popitem(last=False)
+        return True
 
     def is_repeat(self, key: Hashable, update_id: int) -> bool:
         """Whether a press of `key` (update `update_id`) came while the same action ran."""

@@ -56,13 +56,18 @@ async def delete_secret_message(message: Message, context: Any, what: str) -> bo
 
 
 # -- buttons ---------------------------------------------------------------------------------------------------------
-async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
+async def answer_query(query: CallbackQuery, context: Any, text: str | None = None) -> bool:
     """Answer a button press (stops the spinner, shows `text` as a toast): best effort, never raises.
 
-    A press answered too late gets 400 "query is too old and response timeout expired or query ID is invalid"
-    (the update waited behind a running check, or was sent before a restart); what the button does must still
-    happen, so the failure is only logged. True when the answer got through.
+    A press is answered once (`bot.presses.Presses.claim_answer`): one that waited too long for its turn was
+    answered empty already by the update processor (`bot.app.PerChatUpdateProcessor`), and its toast is not
+    shown. A press answered too late gets 400 "query is too old and response timeout expired or query ID is
+    invalid" (sent before a restart); what the button does must still happen, so the failure is only logged.
+    True when this answer got through.
     """
+    if not services_of(context).presses.claim_answer(query.id):
+        log.info("button press answered already: it waited for its turn%s", " (its note is not shown)" if text else "")
+        return False
     try:
         await query.answer(text[:200] if text else None)
         return True
@@ -91,9 +96,9 @@ def button(
         with presses.action((query.from_user.id, query.data), update.update_id) as first:
             if not first:
                 log.info("repeated press of %s by user %s ignored", handler.__name__, query.from_user.id)
-                await answer_query(query, t(language_of(context), "button_repeat"))
+                await answer_query(query, context, t(language_of(context), "button_repeat"))
                 return None
-            await answer_query(query)
+            await answer_query(query, context)
             return await handler(update, context, *args, **kwargs)
 
     return pressed

@@ -55,7 +55,7 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     answered best effort (`answer_query`)."""
     query = update.callback_query
     if query is not None:
-        await answer_query(query, t(language_of(context), "stale_button"))
+        await answer_query(query, context, t(language_of(context), "stale_button"))
 
 
 def fallback_handlers() -> list[Any]:

@@ -81,3 +81,11 @@ async def test_an_action_held_by_its_task_lasts_until_the_task_ends() -> None:
     with presses.action(("user", "again:5"), 4) as later:
         assert later  # pressed after the check ended: a new action
     assert presses.running == 0
+
+
+def test_a_press_is_answered_once_whoever_comes_first() -> None:
+    presses = Presses(keep=2)
+    assert presses.claim_answer("q1")  # the update processor (the press waited) or its handler
+    assert not presses.claim_answer("q1")  # the other one does not answer again
+    assert presses.claim_answer("q2") and presses.claim_answer("q3")
+    assert presses.claim_answer("q1")  # bounded: the oldest is forgotten (long past Telegram's answer window)

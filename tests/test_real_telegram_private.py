@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.diagnosis.model import Permission
 from bot.sandbox.telegram_methods import QUERY_TOO_OLD
 from tests.bot_harness import BotEnv, bot_env, to_key_question
@@ -79,6 +81,27 @@ async def test_every_private_button_pressed_late_still_does_what_it_says(tmp_pat
         assert len(_refused_answers(env)) == 6  # every press was too old to answer; none was skipped
         sent = [c.params.get("text", "") for c in env.api.calls_to("sendMessage")]
         assert not any("went wrong" in text for text in sent)
+
+
+async def test_a_press_waiting_for_its_turn_is_answered_in_time_and_still_acts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A press stuck behind its chat's running update (or a burst that holds every update slot) is answered empty
+    before Telegram's window closes, and its action happens when its turn comes, without a second answer."""
+    monkeypatch.setattr("bot.app.ANSWER_WITHIN", 0.3)
+    async with bot_env(tmp_path) as env:
+        env.api.send_text("/start")
+        welcome = await env.wait_text("read-only")
+        busy = env.api.hold("sendMessage")
+        env.api.send_text("/help")  # its answer is held: the chat's turn stays with /help
+        await busy.arrived()
+        env.api.press_button(welcome.message, "check")
+        answer = await env.api.wait_call("answerCallbackQuery", timeout=5)
+        assert answer.error is None and not answer.params.get("text")
+        assert not [c for c in env.api.calls_to("sendMessage") if "Which exchange" in str(c.params.get("text"))]
+        busy.release()
+        await env.wait_text("Which exchange")  # the press still did what it says
+        assert len(env.api.calls_to("answerCallbackQuery")) == 1  # its handler did not answer again
 
 
 async def test_a_secret_the_user_deleted_first_is_no_reason_to_call_the_key_exposed(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ message that holds a secret."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -135,21 +136,27 @@ class LiveMessage:
     ``settle`` waits until the latest text is on screen. An edit that fails is logged and not retried.
     ``LiveMessage.sending(send, text)`` starts with the message still being sent, so the caller's work can start
     at once; ``sent`` waits until it is in the chat (or failed to get there).
+
+    ``gather_for`` (seconds): an edit waits that long after a change before it takes its turn, so changes that
+    come together (a check's parallel probes, which finish within milliseconds of each other when the exchange
+    answers them alike) cost one edit, sent after whatever the caller does next; ``settle`` cuts the wait short.
     """
 
-    def __init__(self, message: Message | None, shown: str) -> None:
+    def __init__(self, message: Message | None, shown: str, *, gather_for: float = 0.0) -> None:
         self._message = message
         self._shown = shown
         self._wanted = shown
         self._task: asyncio.Task[None] | None = None
         self._sent = asyncio.Event()
         self._sent.set()
+        self._settling = asyncio.Event()
+        self._gather_for = gather_for
         self.edits = 0
 
     @classmethod
-    def sending(cls, send: Awaitable[Message | None], text: str) -> LiveMessage:
+    def sending(cls, send: Awaitable[Message | None], text: str, *, gather_for: float = 0.0) -> LiveMessage:
         """A live message whose first version (`text`) `send` is posting right now."""
-        live = cls(None, text)
+        live = cls(None, text, gather_for=gather_for)
         live._sent.clear()
         live._task = asyncio.create_task(live._send_then_pump(send))
         return live
@@ -172,6 +179,7 @@ class LiveMessage:
 
     async def settle(self, text: str | None = None) -> None:
         """Show `text` (if given) and wait until the latest text is on screen."""
+        self._settling.set()
         if text is not None:
             self.show(text)
         while self._task is not None and not self._task.done():  # a show() meanwhile may have started another
@@ -191,6 +199,9 @@ class LiveMessage:
         message = self._message
         assert message is not None
         while self._wanted != self._shown:
+            if self._gather_for > 0 and not self._settling.is_set():
+                with contextlib.suppress(TimeoutError):  # changes that come together make one edit
+                    await asyncio.wait_for(self._settling.wait(), self._gather_for)
             # progress edits go last among the bot's calls (`bot.telegram_limits`); the text is read once the
             # turn has come, so whatever was superseded while waiting is never sent
             async with turn(message.get_bot(), message.chat_id, Priority.PROGRESS):

@@ -35,7 +35,7 @@ from bot.diagnosis.formats import FORMATS
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.catalog import CATALOG, ExchangeSpec, get_spec
 from bot.exchanges.credentials import Credentials
-from bot.exchanges.report import KeyCheckReport, ProbeStatus
+from bot.exchanges.report import KeyCheckReport
 from bot.i18n import format_number
 from bot.secret_scan import single_value
 from bot.services import DRAFT_TTL_SECONDS, Services, services_of
@@ -57,6 +57,7 @@ from handlers.render import (
     verdict_text,
 )
 from handlers.texts import t
+from storage.vault import StoredKey
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,10 @@ EXCHANGE, CAMPAIGN, KEY, SECRET, EXTRA = "exchange", "campaign", "key", "secret"
 END = ConversationHandler.END
 #: The key flow's name in the conversations table.
 FLOW_NAME = "key_flow"
+#: Seconds a progress edit waits for more probes to finish before it goes: a check's probes run in parallel and,
+#: when the exchange answers them alike, finish within milliseconds, so the edit for the first would go out just
+#: as the verdict does and compete with it; gathered, they cost one edit, after the verdict.
+PROGRESS_GATHER = 0.1
 PRIVATE = filters.ChatType.PRIVATE
 # a pasted HuFi error is not an answer to the flow's questions: handlers.hufi_paste explains it (mid-flow too)
 ANSWER = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & PRIVATE & ~HUFI_PASTE
@@ -293,9 +298,8 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     text = message.text or ""
-    await delete_secret_message(message, context, "what_key")
+    draft = await _deleted_then_draft(message, context, "what_key", update.effective_user.id)
     services = services_of(context)
-    draft = await services.drafts.get(update.effective_user.id)
     lang = language_of(context)
     if draft is None:
         await _at(update, context, END)
@@ -316,12 +320,23 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     return await _after_secret(update, context, draft.exchange_id, draft.campaign_type, creds)
 
 
+async def _deleted_then_draft(message: Message, context: Any, what: str, user_id: int) -> StoredKey | None:
+    """Delete the message holding a secret and read the user's draft (which exchange, the parts sent before)
+    while the deletion is on its way: the deletion starts first, nothing is done with the message before it is
+    gone, and the draft holds nothing of it. Both are done when this returns."""
+    reading = asyncio.ensure_future(services_of(context).drafts.get(user_id))  # runs once the deletion waits
+    try:
+        await delete_secret_message(message, context, what)
+    finally:
+        draft = await reading
+    return draft
+
+
 async def got_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     text = message.text or ""
-    await delete_secret_message(message, context, "what_secret")
-    draft = await services_of(context).drafts.get(update.effective_user.id)
+    draft = await _deleted_then_draft(message, context, "what_secret", update.effective_user.id)
     if draft is None or not draft.credentials.api_key:
         await _at(update, context, END)
         await message.chat.send_message(t(language_of(context), "draft_lost"))
@@ -352,8 +367,7 @@ async def got_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str |
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     text = message.text or ""
-    await delete_secret_message(message, context, "what_extra")
-    draft = await services_of(context).drafts.get(update.effective_user.id)
+    draft = await _deleted_then_draft(message, context, "what_extra", update.effective_user.id)
     if draft is None or not draft.credentials.secret:
         await _at(update, context, END)
         await message.chat.send_message(t(language_of(context), "draft_lost"))
@@ -488,11 +502,10 @@ async def _checked(
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name, lang=lang)
     # the probes start while the progress message is on its way: one Bot API round trip less before the verdict
-    live = LiveMessage.sending(safe_send(chat.send_message, first_text, protect_content=True), first_text)
+    sending = safe_send(chat.send_message, first_text, protect_content=True)
+    live = LiveMessage.sending(sending, first_text, gather_for=PROGRESS_GATHER)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
-        if not any(o.status is ProbeStatus.WAITING for o in report.outcomes.values()):
-            return  # the last probe: the verdict goes out now, and the final progress text right after it
         live.show(progress_text(report, spec.display_name, lang=lang))  # edited as probes finish, never waited for
 
     async def on_queued(position: int) -> None:

@@ -114,3 +114,16 @@ async def test_slow_calls_are_overtaken(api: TelegramEmulator) -> None:
         again = await bot.send_message(api.default_user.id, "slow")  # times=1: only the first was slow
     assert again.message_id > fast.message_id
     assert [c.params["text"] for c in api.calls_to("sendMessage")] == ["fast", "slow", "slow"]
+
+
+async def test_changes_that_come_together_make_one_edit_and_settle_does_not_wait(
+    api: TelegramEmulator, message: Message
+) -> None:
+    live = LiveMessage(message, "state 0", gather_for=30.0)
+    live.show("state 1")  # the first probe finished
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    live.show("state 2")  # the second, a moment later
+    assert edits(api) == []  # the edit waits for more changes
+    await asyncio.wait_for(live.settle("state 3"), 5)  # the verdict is out: settle cuts the wait short
+    assert edits(api) == ["state 3"] and live.edits == 1

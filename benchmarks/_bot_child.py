@@ -14,6 +14,20 @@ bot's Bot API transport (`bot.app.local_request`, aiohttp) for PTB's stock HTTPX
 and update-processing settings and two trivial handlers (/start answers with one button; a button press is
 answered and followed by one message), no database, no persistence, no rate limiter, served by the same
 lifecycle (`bot.lifecycle.serving`).
+
+`python -m benchmarks._bot_child floor` and `... peer` measure the parts benchmark 1 (`benchmarks.verdict_latency`)
+compares the bot with, in a fresh process of their own as the bot has, so that the emulator's and the fake
+exchange's request handling (in the benchmark process) runs on another core and event loop for them as it does for
+the bot. Both read their job as JSON on stdin, print their timings (seconds) as one JSON object on stdout, and
+log nothing else there. Each does one untimed run first (connections, first-use imports), which is not counted.
+
+* `floor`: `round_trips` bare ExtBot sendMessage + deleteMessage round trips to the emulator (the bot's transport,
+  `bot.app.local_request`, no limiter), then `checks` runs of the bot's own `KeyChecker.check` on one key, built
+  as the bot builds it (`bot.services.open_services` from the environment's settings and BENCH_URL_OVERRIDES,
+  so the same client factory and shared request limiter), after loading the exchange's markets once (untimed) and
+  `gc.freeze` of the start-up objects as `python -m bot run` does; `gap` seconds before each check.
+* `peer`: `runs` checks shaped as HuFi's own (a new ccxt client per check with the markets of one loaded
+  template, the three probes in parallel), with ccxt's throttler on (`throttle`: true, ccxt's default) or off.
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +81,7 @@ def choose_transport() -> None:
 
 
 def patch() -> None:
-    overrides = json.loads(os.environ.get("BENCH_URL_OVERRIDES") or "{}")
-    if not overrides:
-        raise SystemExit("BENCH_URL_OVERRIDES is empty: the checks would go to the real exchanges")
+    overrides = url_overrides()
 
     limiter = os.environ.get("BENCH_TELEGRAM_LIMITER", "1") != "0"
     lifecycle = runner.running
@@ -112,10 +125,112 @@ async def bare() -> int:
     return 0
 
 
+def url_overrides() -> dict[str, str]:
+    overrides = json.loads(os.environ.get("BENCH_URL_OVERRIDES") or "{}")
+    if not overrides:
+        raise SystemExit("BENCH_URL_OVERRIDES is empty: the checks would go to the real exchanges")
+    return overrides
+
+
+async def floor(job: dict[str, Any]) -> dict[str, Any]:
+    """The honest floor's parts: bare Bot API round trips and the checker alone (see the module docstring)."""
+    from telegram.ext import ExtBot
+
+    from bot.config import Settings
+    from bot.exchanges.catalog import get_spec
+    from bot.exchanges.credentials import Credentials
+    from bot.services import open_services
+
+    settings = Settings.from_env(env_file=None)
+    exchange = job["exchange"]
+    creds = Credentials(job["api_key"], job["secret"])
+    out: dict[str, Any] = {"send_rtt": [], "delete_rtt": [], "checker": []}
+    token = settings.telegram_bot_token.get_secret_value()
+    services = await open_services(settings, url_overrides=url_overrides())
+    try:
+        async with ExtBot(token, base_url=settings.telegram_api_base_url, request=app_module.local_request()) as bot:
+            runner.freeze_startup_objects()
+            for n in range(job["round_trips"] + 1):  # the first pair warms the connection up: not counted
+                started = time.perf_counter()
+                message = await bot.send_message(job["chat_id"], f"round trip {n}")
+                send = time.perf_counter() - started
+                started = time.perf_counter()
+                await bot.delete_message(job["chat_id"], message.message_id)
+                if n:
+                    out["send_rtt"].append(send)
+                    out["delete_rtt"].append(time.perf_counter() - started)
+        await services.factory.preload(get_spec(exchange))  # untimed, as the bot's start-up warm-up
+        for n in range(job["checks"] + 1):  # the first check is not counted
+            await asyncio.sleep(job["gap"])  # back to back, the shared limiter would pace them
+            started = time.perf_counter()
+            report = await services.key_checker.check(exchange, creds)
+            elapsed = time.perf_counter() - started
+            if not report.ok:
+                raise SystemExit("the checker failed a good key")
+            if n:
+                out["checker"].append(elapsed)
+        out["markets_loads"] = services.factory.markets_loads
+    finally:
+        await services.close()
+    return out
+
+
+async def peer(job: dict[str, Any]) -> dict[str, Any]:
+    """HuFi-shaped checks: a client per check with shared markets, the three probes in parallel (see the module
+    docstring); seconds until the last probe answered (ccxt's default close sleep is not counted)."""
+    import ccxt.async_support as ccxt_async
+
+    from bot.exchanges.catalog import get_spec
+    from bot.exchanges.factory import rewrite_urls
+    from bot.exchanges.probes import trades_call
+
+    spec = get_spec(job["exchange"])
+    base_url = url_overrides()[spec.id]
+    template = getattr(ccxt_async, spec.id)({"enableRateLimit": False})
+    template.urls["api"] = rewrite_urls(template.urls["api"], base_url)
+    try:
+        await template.load_markets()  # the shared markets, loaded once, untimed
+    finally:
+        await template.close()
+    runner.freeze_startup_objects()
+    config: dict[str, object] = {"apiKey": job["api_key"], "secret": job["secret"], "timeout_on_exit": 0}
+    if not job["throttle"]:
+        config["enableRateLimit"] = False
+    times = []
+    for n in range(job["runs"] + 1):  # the first is not counted
+        await asyncio.sleep(job["gap"])
+        started = time.perf_counter()
+        client = getattr(ccxt_async, spec.id)(dict(config))
+        client.urls["api"] = rewrite_urls(client.urls["api"], base_url)
+        try:
+            client.set_markets_from_exchange(template)
+            symbol, since, limit, params = trades_call(spec.trades, int(time.time() * 1000))
+            await asyncio.gather(
+                client.fetch_balance(),
+                client.fetch_deposit_address("ETH", dict(spec.deposit_params)),
+                client.fetch_my_trades(symbol, since, limit, params),
+            )
+            if n:
+                times.append(time.perf_counter() - started)
+        finally:
+            await client.close()
+    return {"peer": times}
+
+
+def measure(mode: str) -> int:
+    """`floor` or `peer`: the job from stdin, the timings to stdout as one line of JSON."""
+    job = json.loads(sys.stdin.read())
+    result = asyncio.run(floor(job) if mode == "floor" else peer(job))
+    print(json.dumps(result))
+    return 0
+
+
 if __name__ == "__main__":
     loopback_only()
     choose_transport()
     if sys.argv[1:] == ["bare"]:
         sys.exit(asyncio.run(bare()))
+    if sys.argv[1:] in (["floor"], ["peer"]):
+        sys.exit(measure(sys.argv[1]))
     patch()
     sys.exit(main(["run"]))

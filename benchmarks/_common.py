@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import os
 import platform
 import signal
@@ -361,6 +362,33 @@ class BotProcess:
         with contextlib.suppress(OSError):
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
+
+
+async def json_child(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    workdir: Path,
+    job: Mapping[str, Any],
+    timeout: float = 300.0,  # noqa: ASYNC109
+) -> dict[str, Any]:
+    """Run a measuring child process (`python -m benchmarks._bot_child floor`, ...) without blocking this event
+    loop (the emulator and the fakes it talks to run on it): `job` as JSON on its stdin, its one JSON object from
+    stdout; its stderr goes to `workdir/<mode>-stderr.log` and is quoted when it fails."""
+    log_path = workdir / f"{Path(args[-1]).name}-stderr.log"
+    with log_path.open("wb") as log:
+        proc = await asyncio.create_subprocess_exec(
+            *args, env=dict(env), cwd=workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(json.dumps(job).encode()), timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+    if proc.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+        raise RuntimeError(f"{' '.join(args[-3:])} exited with {proc.returncode}:\n{tail}")
+    return json.loads(out.decode().strip().splitlines()[-1])
 
 
 @asynccontextmanager

@@ -1,31 +1,50 @@
 """Benchmark 1: verdict latency with a simulated exchange that adds a fixed latency L to every request.
 
-For L = 50 ms and 200 ms the real bot (in this process, started as `bot.runner.serve` starts it, with its Bot API
-limiter, `bot.telegram_limits`) checks a good MEXC key 50 times: /check, exchange button, campaign button, then
-key and secret in one message, each check by a new user (one chat's budget at Telegram is not what this
-measures). Each latency runs from that message's injection into the Bot API emulator to the verdict message
-arriving there. Every Bot API call takes `--telegram-rtt` more (30 ms by default: Telegram is
-not on this machine, and a local emulator would hide how many round trips the bot makes in sequence). One check
-runs first and loads the markets (reported apart as the first-check cost), so the 50 figures are steady state.
-The settings allow one user and one key 1,000 checks an hour (CHECKS_PER_HOUR, CHECKS_PER_KEY_PER_HOUR), since
-all 50 check the same key. In the same run, with the same fake exchange and emulator:
+Three kinds of process, as in production, where Telegram and the exchange are not in the bot's process:
 
-* the honest floor: what the bot can't avoid, measured here: a deleteMessage round trip (the key message goes
-  first, by the secret rules), then the longer of a sendMessage round trip (the progress message) and the check
-  ("checker only" below, `KeyChecker.check` alone), then a sendMessage round trip (the verdict). The round trips
-  are a bare ExtBot's on the same transport, without a limiter. Target: the bot's median at most 1.05 x that;
+* this process runs the Bot API emulator (`RemoteTelegram`: every Bot API call but getUpdates takes
+  `--telegram-rtt` more, 30 ms by default: Telegram is not on this machine, and a local emulator would hide how
+  many round trips the bot makes in sequence) and the fake MEXC (about 2,500 markets, L added to every request),
+  and plays the users;
+* the bot is its own process: the real `python -m bot run` (`benchmarks._bot_child`: long polling, its Bot API
+  limiter `bot.telegram_limits`, markets warmed at start by `bot.runner`, `gc.freeze` of the start-up objects),
+  with the fake MEXC's address from BENCH_URL_OVERRIDES and CHECKS_PER_HOUR / CHECKS_PER_KEY_PER_HOUR at 1,000
+  (every check is of the same key). The other exchanges are not simulated: the child's loopback guard refuses
+  their host lookups, so their start-up market warm-up fails at once (a warning each in the bot's log);
+* the parts of the floor and the peers are measured in fresh child processes of their own
+  (`python -m benchmarks._bot_child floor` / `peer`), for the same reason, one at a time after the bot has stopped.
+
+For L = 50 ms and 200 ms the bot checks a good MEXC key `--checks` times (50): /check, exchange button, campaign
+button, then key and secret in one message, each check by a new user (one chat's budget at Telegram is not what
+this measures), `--gap` seconds after the previous verdict. Each latency runs from that message's injection into
+the emulator to the verdict message arriving there. One check runs first and is reported apart (the bot's first
+check after start; the markets were loaded before it, by the start-up warm-up, which the benchmark waits for), so
+the 50 are steady state; during them the fake must see no market or currency list request. Then, against the
+same fake and emulator:
+
+* the honest floor: what the bot can't avoid: a deleteMessage round trip (the key message goes first, by the
+  secret rules), then the longer of a sendMessage round trip (the progress message) and the check ("checker
+  only" below: the bot's own `KeyChecker.check`, built by `bot.services.open_services`, markets loaded once
+  first), then a sendMessage round trip (the verdict). The round trips are a bare ExtBot's on the bot's
+  transport, without a limiter. All measured in the `floor` child. Target: the bot's median at most 1.05 x that;
 * "HuFi-shaped peer" (the baseline of the ratios): what HuFi's own check does, shared markets (a client per
   check, `set_markets_from_exchange` from one loaded template), the three probes in parallel, ccxt's throttler on
-  (ccxt's default);
-* "HuFi-shaped peer, throttler off": the same with `enableRateLimit: False`, to show what the throttler costs.
+  (ccxt's default), in the `peer` child;
+* "HuFi-shaped peer, throttler off": the same with `enableRateLimit: False`, in another `peer` child.
 
-Run: `.venv/bin/python -m benchmarks.verdict_latency [--checks 50] [--peer 5] [--latency 0.05 0.2]`
+Each child runs once untimed first (connections, first use) and that run is not counted. What a figure does not
+cover: a network (everything is on 127.0.0.1: the 30 ms is a fixed wait added at the emulator, and L at the fake;
+real round trips vary), a busy bot (benchmark 2), and a quiet machine (the cores are shared with other work).
+
+Run: `.venv/bin/python -m benchmarks.verdict_latency [--checks 50] [--checker 20] [--peer 5] [--latency 0.05 0.2]`
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,13 +54,12 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import ccxt.async_support as ccxt_async
-from telegram.ext import ExtBot
-
 from benchmarks._common import (
+    BotProcess,
     ChatDriver,
     RemoteTelegram,
-    bot_in_process,
+    child_env,
+    json_child,
     median,
     ok,
     open_key_step,
@@ -50,12 +68,7 @@ from benchmarks._common import (
     table,
     temp_dir,
 )
-from bot.app import local_request
-from bot.exchanges.catalog import get_spec
-from bot.exchanges.credentials import Credentials
-from bot.exchanges.factory import rewrite_urls
-from bot.exchanges.probes import trades_call
-from bot.sandbox.exchanges.base import FakeAccount
+from bot.sandbox.exchanges.base import FakeAccount, FakeExchange
 from bot.sandbox.exchanges.mexc import FakeMexc
 from bot.sandbox.telegram_api import TelegramEmulator
 from bot.sandbox.telegram_model import User
@@ -63,6 +76,7 @@ from bot.sandbox.telegram_model import User
 TIMEOUT = 30.0
 COUNTED = ("deleteMessage", "sendMessage", "editMessageText")
 FLOOR_TARGET = 1.05
+CHILD = (sys.executable, "-m", "benchmarks._bot_child")
 
 
 @dataclass
@@ -70,6 +84,7 @@ class Run:
     latency: float
     first: float = 0.0
     first_requests: int = 0
+    startup_list_requests: int = 0
     bot: list[float] = field(default_factory=list)
     checker: list[float] = field(default_factory=list)
     peer: list[float] = field(default_factory=list)
@@ -77,6 +92,7 @@ class Run:
     send_rtt: list[float] = field(default_factory=list)
     delete_rtt: list[float] = field(default_factory=list)
     requests_per_check: float = 0.0
+    checker_requests: float = 0.0
     peer_requests: float = 0.0
     calls_in_check: dict[str, float] = field(default_factory=dict)
     failed_calls_in_check: float = 0.0
@@ -86,6 +102,18 @@ class Run:
         """delete + max(progress message, check) + verdict, from this run's medians."""
         send = median(self.send_rtt)
         return median(self.delete_rtt) + max(send, median(self.checker)) + send
+
+
+def probe_paths(fake: FakeExchange) -> frozenset[str]:
+    """The fake's endpoints that need a permission: the probes. Every other request is a market, currency or time
+    list (loaded once and shared, never per check)."""
+    return frozenset(r.path for r in fake.routes() if r.permission is not None)
+
+
+def count(fake: FakeExchange, since: int, paths: frozenset[str]) -> tuple[int, int]:
+    """(probe requests, other requests) the fake saw from index `since` on."""
+    probes = sum(1 for r in fake.requests[since:] if r.path in paths)
+    return probes, len(fake.requests) - since - probes
 
 
 async def bot_check(
@@ -105,108 +133,101 @@ async def bot_check(
     return action.time - injected, start_index, len(api.calls)
 
 
-async def load_template(base_url: str) -> Any:
-    """One mexc client with its markets loaded, closed: the peer's shared markets."""
-    template = ccxt_async.mexc({"enableRateLimit": False})
-    template.urls["api"] = rewrite_urls(template.urls["api"], base_url)
+async def markets_warmed(fake: FakeExchange, quiet: float = 1.0, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    """Wait until the bot's start-up warm-up has fetched the fake's markets: a first request, then `quiet` seconds
+    without one (the list is parsed after its reply arrives)."""
+    deadline = time.monotonic() + timeout
+    seen = -1
+    while time.monotonic() < deadline:
+        if fake.requests and len(fake.requests) == seen:
+            return
+        seen = len(fake.requests)
+        await asyncio.sleep(quiet if fake.requests else 0.05)
+    raise TimeoutError(f"the bot did not load the fake's markets within {timeout} s")
+
+
+async def run_bot(
+    run: Run, api: RemoteTelegram, fake: FakeExchange, account: FakeAccount, tmp: Path, args: argparse.Namespace
+) -> None:
+    """The bot's checks, with the bot in its own process (stopped before returning)."""
+    driver = ChatDriver(api)
+    paths = probe_paths(fake)
+    extra = {
+        "CHECKS_PER_HOUR": "1000",
+        "CHECKS_PER_KEY_PER_HOUR": "1000",  # all the checks are of one key
+        "BENCH_URL_OVERRIDES": json.dumps({fake.exchange_id: fake.base_url}),
+    }
+    proc = BotProcess(list(CHILD), child_env(api, tmp / "bot.sqlite3", extra), tmp)
     try:
-        await template.load_markets()
+        await proc.start(api)
+        await markets_warmed(fake)
+        run.startup_list_requests = count(fake, 0, paths)[1]
+        before = len(fake.requests)
+        run.first, _, _ = await bot_check(api, driver, account, api.add_user("First"))
+        run.first_requests = len(fake.requests) - before
+        before = len(fake.requests)
+        for n in range(args.checks):
+            await asyncio.sleep(args.gap)
+            elapsed, first_call, end = await bot_check(api, driver, account, api.add_user(f"User{n}"))
+            run.bot.append(elapsed)
+            for call in api.calls[first_call:end]:
+                if call.method in COUNTED:
+                    run.calls_in_check[call.method] = run.calls_in_check.get(call.method, 0) + 1 / args.checks
+                    if call.error is not None:
+                        run.failed_calls_in_check += 1 / args.checks
+        probes, lists = count(fake, before, paths)
+        run.requests_per_check = probes / args.checks
+        if lists:
+            raise AssertionError(f"{lists} market or currency list requests during the steady-state checks")
     finally:
-        await template.close()
-    return template
+        code = await proc.stop()
+    log = proc.log_tail(100_000)
+    errors = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    if code != 0 or errors:
+        raise AssertionError(f"the bot exited with {code}, {len(errors)} errors in its log:\n{proc.log_tail(20)}")
 
 
-async def peer_check(base_url: str, template: Any, account: FakeAccount, *, throttle: bool = True) -> float:
-    """HuFi's shape: a new client with the shared markets, the three probes in parallel; seconds until the last
-    probe answered (ccxt's default close sleep is not counted)."""
-    spec = get_spec("mexc")
-    config: dict[str, object] = {"apiKey": account.api_key, "secret": account.secret, "timeout_on_exit": 0}
-    if not throttle:
-        config["enableRateLimit"] = False
-    started = time.perf_counter()
-    client = ccxt_async.mexc(config)
-    client.urls["api"] = rewrite_urls(client.urls["api"], base_url)
-    try:
-        client.set_markets_from_exchange(template)
-        symbol, since, limit, params = trades_call(spec.trades, int(time.time() * 1000))
-        await asyncio.gather(
-            client.fetch_balance(),
-            client.fetch_deposit_address("ETH", dict(spec.deposit_params)),
-            client.fetch_my_trades(symbol, since, limit, params),
-        )
-        return time.perf_counter() - started
-    finally:
-        await client.close()
-
-
-async def round_trips(api: TelegramEmulator, runs: int) -> tuple[list[float], list[float]]:
-    """A bare ExtBot's sendMessage and deleteMessage round trips to the same emulator (no limiter, same transport)."""
-    sends, deletes = [], []
-    async with ExtBot(api.token, base_url=api.base_url, request=local_request()) as bot:
-        for n in range(runs):
-            started = time.perf_counter()
-            message = await bot.send_message(api.default_user.id, f"round trip {n}")
-            sends.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            await bot.delete_message(api.default_user.id, message.message_id)
-            deletes.append(time.perf_counter() - started)
-    return sends, deletes
-
-
-async def run_latency(latency: float, checks: int, checker_runs: int, peer_runs: int, gap: float, rtt: float) -> Run:
+async def run_latency(latency: float, args: argparse.Namespace) -> Run:
     run = Run(latency)
     fake = FakeMexc(latency=latency)
     await fake.start()
+    paths = probe_paths(fake)
     try:
-        async with temp_dir("bench-latency-") as tmp, RemoteTelegram(rtt=rtt, private_rate=None) as api:
-            driver = ChatDriver(api)
-            errors: list[BaseException] = []
+        async with temp_dir("bench-latency-") as tmp, RemoteTelegram(rtt=args.telegram_rtt, private_rate=None) as api:
             account = fake.add_account()
-            async with bot_in_process(
-                api,
-                {"mexc": fake.base_url},
-                tmp / "bot.sqlite3",
-                checks_per_hour=1000,
-                checks_per_key_per_hour=1000,  # all the checks are of one key
-                errors=errors,
-            ) as (services, _app):
+            overrides = {"BENCH_URL_OVERRIDES": json.dumps({fake.exchange_id: fake.base_url})}
+            # this process's own objects (the fake's market lists, the emulator) out of the cycle collector's walks
+            # while it answers the measured processes
+            gc.collect()
+            gc.freeze()
+            try:
+                await run_bot(run, api, fake, account, tmp, args)
+                job: dict[str, Any] = {
+                    "exchange": fake.exchange_id,
+                    "api_key": account.api_key,
+                    "secret": account.secret,
+                    "gap": args.gap,
+                }
+                env = child_env(api, tmp / "floor.sqlite3", overrides)
                 before = len(fake.requests)
-                run.first, _, _ = await bot_check(api, driver, account, api.add_user("First"))
-                run.first_requests = len(fake.requests) - before
-                loads = services.factory.markets_loads
+                floor = await json_child(
+                    [*CHILD, "floor"],
+                    env,
+                    tmp,
+                    {**job, "chat_id": api.default_user.id, "round_trips": args.checker, "checks": args.checker},
+                )
+                run.checker_requests = count(fake, before, paths)[0] / (args.checker + 1)
+                run.send_rtt, run.delete_rtt, run.checker = floor["send_rtt"], floor["delete_rtt"], floor["checker"]
+                if floor["markets_loads"] != 1:
+                    raise AssertionError(f"the checker loaded markets {floor['markets_loads']} times")
                 before = len(fake.requests)
-                for n in range(checks):
-                    await asyncio.sleep(gap)
-                    elapsed, first_call, end = await bot_check(api, driver, account, api.add_user(f"User{n}"))
-                    run.bot.append(elapsed)
-                    for call in api.calls[first_call:end]:
-                        if call.method in COUNTED:
-                            run.calls_in_check[call.method] = run.calls_in_check.get(call.method, 0) + 1 / checks
-                            if call.error is not None:
-                                run.failed_calls_in_check += 1 / checks
-                run.requests_per_check = (len(fake.requests) - before) / checks
-                if services.factory.markets_loads != loads:
-                    raise AssertionError("markets were loaded again during the steady-state checks")
-                creds = Credentials(account.api_key, account.secret)
-                for _ in range(checker_runs):
-                    await asyncio.sleep(gap)  # back to back, the shared 20 requests/s limiter would pace them
-                    started = time.perf_counter()
-                    report = await services.key_checker.check("mexc", creds)
-                    run.checker.append(time.perf_counter() - started)
-                    if not report.ok:
-                        raise AssertionError("the checker failed a good key")
-            if errors:
-                raise AssertionError(f"handler errors: {errors[:3]!r}")
-            run.send_rtt, run.delete_rtt = await round_trips(api, checker_runs)
-        template = await load_template(fake.base_url)
-        before = len(fake.requests)
-        for _ in range(peer_runs):
-            await asyncio.sleep(gap)
-            run.peer.append(await peer_check(fake.base_url, template, account))
-        run.peer_requests = (len(fake.requests) - before) / max(peer_runs, 1)
-        for _ in range(peer_runs):
-            await asyncio.sleep(gap)
-            run.peer_fast.append(await peer_check(fake.base_url, template, account, throttle=False))
+                peer = await json_child([*CHILD, "peer"], env, tmp, {**job, "runs": args.peer, "throttle": True})
+                run.peer = peer["peer"]
+                run.peer_requests = count(fake, before, paths)[0] / (args.peer + 1)
+                peer = await json_child([*CHILD, "peer"], env, tmp, {**job, "runs": args.peer, "throttle": False})
+                run.peer_fast = peer["peer"]
+            finally:
+                gc.unfreeze()
     finally:
         await fake.stop()
     return run
@@ -223,7 +244,7 @@ def report(runs: list[Run], rtt: float) -> bool:
         met_all &= met
         paths = (
             ("bot, end to end", r.bot, r.requests_per_check, f"{FLOOR_TARGET * floor * 1000:.0f}", ok(met)),
-            ("checker only", r.checker, r.requests_per_check, "", ""),
+            ("checker only", r.checker, r.checker_requests, "", ""),
             ("HuFi-shaped peer (baseline)", r.peer, r.peer_requests, "", ""),
             ("HuFi-shaped peer, throttler off", r.peer_fast, r.peer_requests, "", ""),
         )
@@ -279,20 +300,29 @@ def report(runs: list[Run], rtt: float) -> bool:
     ]
     print(table(headers, rows))
     print(f"\nBot API round trip added by the emulator: {rtt * 1000:.0f} ms per call")
+    warmed = ", ".join(f"{r.startup_list_requests} at L={r.latency * 1000:.0f}" for r in runs)
+    print(
+        f"Market and currency list requests of the bot's start-up warm-up (before the first check): {warmed}; "
+        "during the steady-state checks: 0 (checked)"
+    )
+    print(
+        "Processes: the bot (python -m bot run), the floor's parts and each peer variant each in a child process "
+        "of its own, one at a time; the emulator and the fake MEXC in this one"
+    )
     return met_all
 
 
 async def main_async(args: argparse.Namespace) -> bool:
     runs = []
     for latency in args.latency:
-        runs.append(await run_latency(latency, args.checks, args.checker, args.peer, args.gap, args.telegram_rtt))
+        runs.append(await run_latency(latency, args))
     return report(runs, args.telegram_rtt)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=50)
-    parser.add_argument("--checker", type=int, default=20, help="checker-only checks per latency")
+    parser.add_argument("--checker", type=int, default=20, help="bare round trips and checker-only checks per latency")
     parser.add_argument("--peer", type=int, default=5, help="HuFi-shaped peer checks per latency and variant")
     parser.add_argument("--latency", type=float, nargs="+", default=[0.05, 0.2], help="seconds")
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between one check's verdict and the next")

@@ -184,6 +184,14 @@ class Database:
             else:
                 await self._conn.commit()
 
+    @asynccontextmanager
+    async def serialised(self) -> AsyncIterator[_Ops]:
+        """Several statements with no other statement of this process between them, each committed on its own
+        (no BEGIN/COMMIT round trips): for writes that must not interleave with another task's but may stop half
+        way (a crash between two of them leaves each committed statement, nothing else)."""
+        async with self._lock:
+            yield self._ops
+
     # -- maintenance --------------------------------------------------------------------------------------
 
     async def schema_version(self) -> int:

@@ -179,22 +179,25 @@ class AbuseLimiter:
         since = now - HOUR
         mac = self.mac(api_key)
         lim = self.limits
-        async with self._db.transaction() as tx:
-            row = await tx.fetchone(_CHECK_WINDOWS, {"user": user_id, "kind": CHECK, "since": since, "mac": mac})
-            if row is None:  # pragma: no cover - scalar subqueries always give one row
-                raise RuntimeError("the limit windows were not read")
-            windows = (
-                ("user", row["user_used"], row["user_oldest"], lim.checks_per_user_per_hour),
-                ("key", row["key_used"], row["key_oldest"], lim.checks_per_key_per_hour),
-                ("global", row["all_used"], row["all_oldest"], lim.checks_per_hour),
-            )
-            for limit, used, oldest, allowed in windows:
-                if used >= allowed:
-                    return _refused(limit, int(used), allowed, None if oldest is None else float(oldest), HOUR, now)
-            if record:
-                await tx.insert("INSERT INTO rate_events (user_id, kind, at) VALUES (?, ?, ?)", (user_id, CHECK, now))
-                await tx.insert("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
-        return Decision(True)
+        params = {"user": user_id, "kind": CHECK, "since": since, "mac": mac, "now": now}
+        params |= {"per_user": lim.checks_per_user_per_hour, "per_key": lim.checks_per_key_per_hour}
+        params["overall"] = lim.checks_per_hour
+        async with self._db.serialised() as ops:  # no other admission between the count and the two rows
+            if record and await ops.fetchall(_COUNT_CHECK_IF_ALLOWED, params):
+                await ops.insert("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
+                return Decision(True)
+            row = await ops.fetchone(_CHECK_WINDOWS, params)
+        if row is None:  # pragma: no cover - scalar subqueries always give one row
+            raise RuntimeError("the limit windows were not read")
+        windows = (
+            ("user", row["user_used"], row["user_oldest"], lim.checks_per_user_per_hour),
+            ("key", row["key_used"], row["key_oldest"], lim.checks_per_key_per_hour),
+            ("global", row["all_used"], row["all_oldest"], lim.checks_per_hour),
+        )
+        for limit, used, oldest, allowed in windows:
+            if used >= allowed:
+                return _refused(limit, int(used), allowed, None if oldest is None else float(oldest), HOUR, now)
+        return Decision(True)  # not recorded (with `record`, the same windows under the same lock were full)
 
     async def admit_start(self, user_id: int) -> Decision:
         """May `user_id` start setting up a check (the key is not known yet)? Their own limit and the global
@@ -240,7 +243,17 @@ class AbuseLimiter:
         )
 
 
-#: The three windows `admit_check` tries, read in one statement (one hop to the database thread, not three).
+#: The three windows of `admit_check` as conditions: its check is counted by one statement, in one hop to the
+#: database thread, only when all three have room (RETURNING: SQLite 3.35 or later).
+_ROOM = (
+    "(SELECT COUNT(*) FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since) < :per_user "
+    "AND (SELECT COUNT(*) FROM key_events WHERE key_mac = :mac AND at >= :since) < :per_key "
+    "AND (SELECT COUNT(*) FROM rate_events WHERE kind = :kind AND at >= :since) < :overall"
+)
+_COUNT_CHECK_IF_ALLOWED = (
+    f"INSERT INTO rate_events (user_id, kind, at) SELECT :user, :kind, :now WHERE {_ROOM} RETURNING id"
+)
+#: The three windows `admit_check` tries, read in one statement: which one refused, and until when.
 _CHECK_WINDOWS = (
     "SELECT "
     "(SELECT COUNT(*) FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since) AS user_used, "

@@ -9,6 +9,7 @@ leave the machine.
 flood limits, 30 calls/s overall and per-chat budgets, with answers first), to tell those limits apart from the
 bot's own cost. `BENCH_TRANSPORT=httpx` swaps the
 bot's Bot API transport (`bot.app.local_request`, aiohttp) for PTB's stock HTTPXRequest, to measure that choice.
+`BENCH_TRACE=<file>` records when each step of a key check happens in the bot (`benchmarks._trace`).
 
 `python -m benchmarks._bot_child bare` runs the baseline instead: a bare PTB Application with the same request
 and update-processing settings and two trivial handlers (/start answers with one button; a button press is
@@ -18,14 +19,17 @@ lifecycle (`bot.lifecycle.serving`).
 `python -m benchmarks._bot_child floor` and `... peer` measure the parts benchmark 1 (`benchmarks.verdict_latency`)
 compares the bot with, in a fresh process of their own as the bot has, so that the emulator's and the fake
 exchange's request handling (in the benchmark process) runs on another core and event loop for them as it does for
-the bot. Both read their job as JSON on stdin, print their timings (seconds) as one JSON object on stdout, and
-log nothing else there. Each does one untimed run first (connections, first-use imports), which is not counted.
+the bot. Both read their job as one line of JSON on stdin and print their timings (seconds) as JSON lines on
+stdout, and log nothing else there. Each does one untimed run first (connections, first-use imports), which is
+not counted.
 
-* `floor`: `round_trips` bare ExtBot sendMessage + deleteMessage round trips to the emulator (the bot's transport,
-  `bot.app.local_request`, no limiter), then `checks` runs of the bot's own `KeyChecker.check` on one key, built
-  as the bot builds it (`bot.services.open_services` from the environment's settings and BENCH_URL_OVERRIDES,
-  so the same client factory and shared request limiter), after loading the exchange's markets once (untimed) and
-  `gc.freeze` of the start-up objects as `python -m bot run` does; `gap` seconds before each check.
+* `floor`: measures on request, so the benchmark can interleave it with the bot's checks while the bot's process
+  stays up (the machine's load then weighs on both alike): after its warm-up it prints `{"ready": true}`, then
+  answers each line `rtt` (a bare ExtBot sendMessage + deleteMessage round trip to the emulator, the bot's
+  transport `bot.app.local_request`, no limiter) or `check` (one run of the bot's own `KeyChecker.check` on one
+  key, built as the bot builds it: `bot.services.open_services` from the environment's settings and
+  BENCH_URL_OVERRIDES, so the same client factory and shared request limiter, the exchange's markets loaded once
+  untimed and the start-up objects frozen as `python -m bot run` does) with one JSON line, until `quit`.
 * `peer`: `runs` checks shaped as HuFi's own (a new ccxt client per check with the markets of one loaded
   template, the three probes in parallel), with ccxt's throttler on (`throttle`: true, ccxt's default) or off.
 """
@@ -133,7 +137,8 @@ def url_overrides() -> dict[str, str]:
 
 
 async def floor(job: dict[str, Any]) -> dict[str, Any]:
-    """The honest floor's parts: bare Bot API round trips and the checker alone (see the module docstring)."""
+    """The honest floor's parts, one at a time on request, so the benchmark can interleave them with the bot's
+    checks (see the module docstring): lines on stdin (`rtt`, `check`, `quit`), one JSON line each on stdout."""
     from telegram.ext import ExtBot
 
     from bot.config import Settings
@@ -144,35 +149,41 @@ async def floor(job: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.from_env(env_file=None)
     exchange = job["exchange"]
     creds = Credentials(job["api_key"], job["secret"])
-    out: dict[str, Any] = {"send_rtt": [], "delete_rtt": [], "checker": []}
     token = settings.telegram_bot_token.get_secret_value()
     services = await open_services(settings, url_overrides=url_overrides())
+
+    async def round_trip(bot: Any) -> dict[str, float]:
+        started = time.perf_counter()
+        message = await bot.send_message(job["chat_id"], "round trip")
+        send = time.perf_counter() - started
+        started = time.perf_counter()
+        await bot.delete_message(job["chat_id"], message.message_id)
+        return {"send_rtt": send, "delete_rtt": time.perf_counter() - started}
+
+    async def check() -> dict[str, float]:
+        started = time.perf_counter()
+        report = await services.key_checker.check(exchange, creds)
+        elapsed = time.perf_counter() - started
+        if not report.ok:
+            raise SystemExit("the checker failed a good key")
+        return {"checker": elapsed}
+
     try:
         async with ExtBot(token, base_url=settings.telegram_api_base_url, request=app_module.local_request()) as bot:
+            await services.factory.preload(get_spec(exchange))  # untimed, as the bot's start-up warm-up
             runner.freeze_startup_objects()
-            for n in range(job["round_trips"] + 1):  # the first pair warms the connection up: not counted
-                started = time.perf_counter()
-                message = await bot.send_message(job["chat_id"], f"round trip {n}")
-                send = time.perf_counter() - started
-                started = time.perf_counter()
-                await bot.delete_message(job["chat_id"], message.message_id)
-                if n:
-                    out["send_rtt"].append(send)
-                    out["delete_rtt"].append(time.perf_counter() - started)
-        await services.factory.preload(get_spec(exchange))  # untimed, as the bot's start-up warm-up
-        for n in range(job["checks"] + 1):  # the first check is not counted
-            await asyncio.sleep(job["gap"])  # back to back, the shared limiter would pace them
-            started = time.perf_counter()
-            report = await services.key_checker.check(exchange, creds)
-            elapsed = time.perf_counter() - started
-            if not report.ok:
-                raise SystemExit("the checker failed a good key")
-            if n:
-                out["checker"].append(elapsed)
-        out["markets_loads"] = services.factory.markets_loads
+            await round_trip(bot)  # warm-up runs (connections, first use): not counted
+            await check()
+            reply({"ready": True})
+            while (command := (await asyncio.to_thread(sys.stdin.readline)).strip()) not in ("", "quit"):
+                reply(await round_trip(bot) if command == "rtt" else await check())
+        return {"markets_loads": services.factory.markets_loads}
     finally:
         await services.close()
-    return out
+
+
+def reply(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
 
 
 async def peer(job: dict[str, Any]) -> dict[str, Any]:
@@ -218,10 +229,10 @@ async def peer(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure(mode: str) -> int:
-    """`floor` or `peer`: the job from stdin, the timings to stdout as one line of JSON."""
-    job = json.loads(sys.stdin.read())
+    """`floor` or `peer`: the job from stdin's first line, results to stdout, one line of JSON each."""
+    job = json.loads(sys.stdin.readline())
     result = asyncio.run(floor(job) if mode == "floor" else peer(job))
-    print(json.dumps(result))
+    reply(result)
     return 0
 
 
@@ -232,5 +243,9 @@ if __name__ == "__main__":
         sys.exit(asyncio.run(bare()))
     if sys.argv[1:] in (["floor"], ["peer"]):
         sys.exit(measure(sys.argv[1]))
+    if os.environ.get("BENCH_TRACE"):
+        from benchmarks._trace import install
+
+        install(os.environ["BENCH_TRACE"])
     patch()
     sys.exit(main(["run"]))

@@ -391,6 +391,55 @@ async def json_child(
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+class LineChild:
+    """A measuring child spoken to line by line (`python -m benchmarks._bot_child floor`): its job as the first
+    line of JSON on stdin, then one command per line, one line of JSON back for each; `close` says `quit` and
+    returns its last line. Its stderr goes to `workdir/<mode>-stderr.log` and is quoted when it fails."""
+
+    def __init__(self, args: Sequence[str], env: Mapping[str, str], workdir: Path) -> None:
+        self.args = list(args)
+        self.env = dict(env)
+        self.workdir = workdir
+        self.log_path = workdir / f"{Path(self.args[-1]).name}-stderr.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, job: Mapping[str, Any], timeout: float = 120.0) -> dict[str, Any]:  # noqa: ASYNC109
+        with self.log_path.open("wb") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.args, env=self.env, cwd=self.workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+            )
+        return await self._send(json.dumps(job), timeout)
+
+    async def ask(self, command: str, timeout: float = 60.0) -> dict[str, Any]:  # noqa: ASYNC109
+        return await self._send(command, timeout)
+
+    async def close(self, timeout: float = 60.0) -> dict[str, Any]:  # noqa: ASYNC109
+        return await self._send("quit", timeout)
+
+    async def _send(self, line: str, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+        answer = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        if not answer:
+            await self.proc.wait()
+            tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"{' '.join(self.args[-3:])} exited with {self.proc.returncode}:\n{tail}")
+        return dict(json.loads(answer))
+
+    async def stop(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """Wait for it to end (after `close`), killing it if it does not."""
+        if self.proc is None:
+            return
+        if self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
 @asynccontextmanager
 async def temp_dir(prefix: str) -> AsyncIterator[Path]:
     with tempfile.TemporaryDirectory(prefix=prefix) as name:

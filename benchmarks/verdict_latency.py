@@ -36,7 +36,7 @@ Each child runs once untimed first (connections, first use) and that run is not 
 cover: a network (everything is on 127.0.0.1: the 30 ms is a fixed wait added at the emulator, and L at the fake;
 real round trips vary), a busy bot (benchmark 2), and a quiet machine (the cores are shared with other work).
 
-Run: `.venv/bin/python -m benchmarks.verdict_latency [--checks 50] [--checker 20] [--peer 5] [--latency 0.05 0.2]`
+Run: `.venv/bin/python -m benchmarks.verdict_latency [--checks 50] [--peer 5] [--trace] [--latency 0.05 0.2]`
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ if __package__ in (None, ""):
 from benchmarks._common import (
     BotProcess,
     ChatDriver,
+    LineChild,
     RemoteTelegram,
     child_env,
     json_child,
@@ -68,6 +69,7 @@ from benchmarks._common import (
     table,
     temp_dir,
 )
+from benchmarks._trace import breakdown
 from bot.sandbox.exchanges.base import FakeAccount, FakeExchange
 from bot.sandbox.exchanges.mexc import FakeMexc
 from bot.sandbox.telegram_api import TelegramEmulator
@@ -91,11 +93,20 @@ class Run:
     peer_fast: list[float] = field(default_factory=list)
     send_rtt: list[float] = field(default_factory=list)
     delete_rtt: list[float] = field(default_factory=list)
-    requests_per_check: float = 0.0
-    checker_requests: float = 0.0
+    bot_requests: int = 0
+    checker_requests: int = 0
     peer_requests: float = 0.0
     calls_in_check: dict[str, float] = field(default_factory=dict)
     failed_calls_in_check: float = 0.0
+    trace: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def requests_per_check(self) -> float:
+        return self.bot_requests / max(len(self.bot), 1)
+
+    @property
+    def requests_per_checker_run(self) -> float:
+        return self.checker_requests / max(len(self.checker), 1)
 
     @property
     def floor(self) -> float:
@@ -118,10 +129,11 @@ def count(fake: FakeExchange, since: int, paths: frozenset[str]) -> tuple[int, i
 
 async def bot_check(
     api: TelegramEmulator, driver: ChatDriver, account: FakeAccount, user: User
-) -> tuple[float, int, int]:
+) -> tuple[float, int, int, float]:
     """One check through the whole bot, by `user` (each check its own user: fifty flows in one chat would run
     into Telegram's budget for one chat, which is not what this measures): (seconds from the key message to the
-    verdict, index of the first Bot API call of the check, index after the verdict)."""
+    verdict, index of the first Bot API call of the check, index after the verdict, the key message's
+    injection time on the monotonic clock)."""
     await open_key_step(api, driver, user)
     verdict = driver.expect_verdict(user.id)
     start_index = len(api.calls)
@@ -130,7 +142,7 @@ async def bot_check(
     action = await asyncio.wait_for(verdict, TIMEOUT)
     if "passes every check" not in (action.text or ""):
         raise AssertionError(f"a good key did not pass: {action.text!r}")
-    return action.time - injected, start_index, len(api.calls)
+    return action.time - injected, start_index, len(api.calls), injected
 
 
 async def markets_warmed(fake: FakeExchange, quiet: float = 1.0, timeout: float = 60.0) -> None:  # noqa: ASYNC109
@@ -149,42 +161,71 @@ async def markets_warmed(fake: FakeExchange, quiet: float = 1.0, timeout: float 
 async def run_bot(
     run: Run, api: RemoteTelegram, fake: FakeExchange, account: FakeAccount, tmp: Path, args: argparse.Namespace
 ) -> None:
-    """The bot's checks, with the bot in its own process (stopped before returning)."""
+    """The bot's checks with the bot in its own process, each followed by one of the floor's checks and one
+    pair of its round trips (the `floor` child, up alongside), so the machine's load weighs on both alike.
+    Both children are stopped before returning."""
     driver = ChatDriver(api)
     paths = probe_paths(fake)
+    overrides = {"BENCH_URL_OVERRIDES": json.dumps({fake.exchange_id: fake.base_url})}
+    trace = tmp / "trace.jsonl"
     extra = {
+        **overrides,
         "CHECKS_PER_HOUR": "1000",
         "CHECKS_PER_KEY_PER_HOUR": "1000",  # all the checks are of one key
-        "BENCH_URL_OVERRIDES": json.dumps({fake.exchange_id: fake.base_url}),
+        **({"BENCH_TRACE": str(trace)} if args.trace else {}),
     }
+    job = {
+        "exchange": fake.exchange_id,
+        "api_key": account.api_key,
+        "secret": account.secret,
+        "chat_id": api.default_user.id,
+    }
+    floor = LineChild([*CHILD, "floor"], child_env(api, tmp / "floor.sqlite3", overrides), tmp)
     proc = BotProcess(list(CHILD), child_env(api, tmp / "bot.sqlite3", extra), tmp)
+    injected: dict[int, float] = {}
     try:
+        await floor.start(job)  # its markets loaded and its warm-up done before the bot starts
         await proc.start(api)
         await markets_warmed(fake)
         run.startup_list_requests = count(fake, 0, paths)[1]
         before = len(fake.requests)
-        run.first, _, _ = await bot_check(api, driver, account, api.add_user("First"))
+        run.first, _, _, _ = await bot_check(api, driver, account, api.add_user("First"))
         run.first_requests = len(fake.requests) - before
         before = len(fake.requests)
         for n in range(args.checks):
             await asyncio.sleep(args.gap)
-            elapsed, first_call, end = await bot_check(api, driver, account, api.add_user(f"User{n}"))
+            user = api.add_user(f"User{n}")
+            requests_before = len(fake.requests)
+            elapsed, first_call, end, injected[user.id] = await bot_check(api, driver, account, user)
+            run.bot_requests += len(fake.requests) - requests_before
             run.bot.append(elapsed)
             for call in api.calls[first_call:end]:
                 if call.method in COUNTED:
                     run.calls_in_check[call.method] = run.calls_in_check.get(call.method, 0) + 1 / args.checks
                     if call.error is not None:
                         run.failed_calls_in_check += 1 / args.checks
-        probes, lists = count(fake, before, paths)
-        run.requests_per_check = probes / args.checks
+            await asyncio.sleep(args.gap)  # back to back, the shared 20 requests/s limiter would pace them
+            requests_before = len(fake.requests)
+            run.checker.append((await floor.ask("check"))["checker"])
+            run.checker_requests += len(fake.requests) - requests_before
+            trips = await floor.ask("rtt")
+            run.send_rtt.append(trips["send_rtt"])
+            run.delete_rtt.append(trips["delete_rtt"])
+        lists = count(fake, before, paths)[1]
         if lists:
             raise AssertionError(f"{lists} market or currency list requests during the steady-state checks")
+        loads = (await floor.close())["markets_loads"]
+        if loads != 1:
+            raise AssertionError(f"the floor's checker loaded markets {loads} times")
     finally:
+        await floor.stop()
         code = await proc.stop()
     log = proc.log_tail(100_000)
     errors = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
     if code != 0 or errors:
         raise AssertionError(f"the bot exited with {code}, {len(errors)} errors in its log:\n{proc.log_tail(20)}")
+    if args.trace:
+        run.trace = breakdown(trace, injected)
 
 
 async def run_latency(latency: float, args: argparse.Namespace) -> Run:
@@ -208,18 +249,7 @@ async def run_latency(latency: float, args: argparse.Namespace) -> Run:
                     "secret": account.secret,
                     "gap": args.gap,
                 }
-                env = child_env(api, tmp / "floor.sqlite3", overrides)
-                before = len(fake.requests)
-                floor = await json_child(
-                    [*CHILD, "floor"],
-                    env,
-                    tmp,
-                    {**job, "chat_id": api.default_user.id, "round_trips": args.checker, "checks": args.checker},
-                )
-                run.checker_requests = count(fake, before, paths)[0] / (args.checker + 1)
-                run.send_rtt, run.delete_rtt, run.checker = floor["send_rtt"], floor["delete_rtt"], floor["checker"]
-                if floor["markets_loads"] != 1:
-                    raise AssertionError(f"the checker loaded markets {floor['markets_loads']} times")
+                env = child_env(api, tmp / "peer.sqlite3", overrides)
                 before = len(fake.requests)
                 peer = await json_child([*CHILD, "peer"], env, tmp, {**job, "runs": args.peer, "throttle": True})
                 run.peer = peer["peer"]
@@ -244,7 +274,7 @@ def report(runs: list[Run], rtt: float) -> bool:
         met_all &= met
         paths = (
             ("bot, end to end", r.bot, r.requests_per_check, f"{FLOOR_TARGET * floor * 1000:.0f}", ok(met)),
-            ("checker only", r.checker, r.checker_requests, "", ""),
+            ("checker only", r.checker, r.requests_per_checker_run, "", ""),
             ("HuFi-shaped peer (baseline)", r.peer, r.peer_requests, "", ""),
             ("HuFi-shaped peer, throttler off", r.peer_fast, r.peer_requests, "", ""),
         )
@@ -299,6 +329,14 @@ def report(runs: list[Run], rtt: float) -> bool:
         "Bot API calls from key message to verdict",
     ]
     print(table(headers, rows))
+    traced = [r for r in runs if r.trace]
+    if traced:
+        steps = list(dict.fromkeys(step for r in traced for step in r.trace))
+        print(
+            "\nInside the bot (--trace): median ms from the key message's injection to each step's first occurrence\n"
+        )
+        rows = [[step, *(f"{r.trace[step]:.1f}" if step in r.trace else "" for r in traced)] for step in steps]
+        print(table(["step", *(f"L={r.latency * 1000:.0f}" for r in traced)], rows))
     print(f"\nBot API round trip added by the emulator: {rtt * 1000:.0f} ms per call")
     warmed = ", ".join(f"{r.startup_list_requests} at L={r.latency * 1000:.0f}" for r in runs)
     print(
@@ -322,7 +360,11 @@ async def main_async(args: argparse.Namespace) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=50)
-    parser.add_argument("--checker", type=int, default=20, help="bare round trips and checker-only checks per latency")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="also record when each step of a check happens in the bot (benchmarks._trace)",
+    )
     parser.add_argument("--peer", type=int, default=5, help="HuFi-shaped peer checks per latency and variant")
     parser.add_argument("--latency", type=float, nargs="+", default=[0.05, 0.2], help="seconds")
     parser.add_argument("--gap", type=float, default=0.3, help="seconds between one check's verdict and the next")

@@ -133,6 +133,10 @@ class CheckService:
         if not decision.allowed:
             raise RateLimited.of(decision)
 
+    def prepare(self, exchange_id: str) -> None:
+        """A key for `exchange_id` is on its way in: get its check's client ready (`KeyChecker.prepare`)."""
+        self.key_checker.prepare(exchange_id)
+
     async def admit_key(self, user_id: int, creds: Credentials) -> None:
         """Count one check of `creds` for `user_id`, or raise RateLimited (the user's, the key's or the global
         limit). `run(..., count_towards_limit=False)` then runs it."""

@@ -321,10 +321,19 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
 
 
 async def _deleted_then_draft(message: Message, context: Any, what: str, user_id: int) -> StoredKey | None:
-    """Delete the message holding a secret and read the user's draft (which exchange, the parts sent before)
-    while the deletion is on its way: the deletion starts first, nothing is done with the message before it is
-    gone, and the draft holds nothing of it. Both are done when this returns."""
-    reading = asyncio.ensure_future(services_of(context).drafts.get(user_id))  # runs once the deletion waits
+    """Delete the message holding a secret and, while the deletion is on its way, read the user's draft (which
+    exchange, the parts sent before) and build the exchange client its check will use: the deletion starts
+    first, nothing is done with the message before it is gone, and neither the draft nor the client holds
+    anything of it (the client gets the credentials when the check starts). Both are done when this returns."""
+    services = services_of(context)
+
+    async def read() -> StoredKey | None:
+        draft = await services.drafts.get(user_id)
+        if draft is not None:
+            services.checks.prepare(draft.exchange_id)  # the check's exchange client, built while we wait
+        return draft
+
+    reading = asyncio.ensure_future(read())  # runs once the deletion waits
     try:
         await delete_secret_message(message, context, what)
     finally:

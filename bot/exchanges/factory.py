@@ -44,6 +44,8 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.limiter import RequestLimiter
 
 DEFAULT_TIMEOUT_MS = 10_000
+#: clients built ahead of a check per exchange (`ClientFactory.prepare`)
+SPARE_CLIENTS = 2
 MARKETS_TTL_SECONDS = 6 * 3600
 _HOST_RE = re.compile(r"^https?://[^/]+")
 
@@ -344,7 +346,9 @@ class ClientFactory:
         self._market_locks: dict[str, asyncio.Lock] = {}
         self._limiters: dict[str, RequestLimiter] = {}
         self._native = dict(native_builders or {})
+        self._spares: dict[str, list[Any]] = {}  # exchange id -> clients built ahead, never used, no credentials
         self.markets_loads = 0  # how often markets were fetched, for tests and benchmarks
+        self.spares_used = 0
 
     def limiter(self, spec: ExchangeSpec) -> RequestLimiter:
         lim = self._limiters.get(spec.id)
@@ -503,14 +507,35 @@ class ClientFactory:
                 self._signed_currencies[spec.id] = template
         client.set_markets_from_exchange(template)
 
+    def prepare(self, spec: ExchangeSpec) -> None:
+        """Build a client for `spec` ahead of a check that is about to come, without credentials: building one
+        is most of the few milliseconds a check spends before its first request (ccxt's constructor), and the
+        key flow has an idle wait to do it in (the message holding the key is being deleted). The next `client`
+        for `spec` takes it and gets its credentials then. At most SPARE_CLIENTS per exchange are kept; a
+        spare has made no request, so it holds no connection and needs no closing."""
+        spares = self._spares.setdefault(spec.id, [])
+        if len(spares) < SPARE_CLIENTS:
+            spares.append(self._build(spec, None))
+
+    def _fresh(self, spec: ExchangeSpec, creds: Credentials | None) -> Any:
+        spares = self._spares.get(spec.id)
+        if not spares:
+            return self._build(spec, creds)
+        client = spares.pop()
+        self.spares_used += 1
+        for name, value in (creds.ccxt_config(spec) if creds is not None else {}).items():
+            setattr(client, name, value)
+        return client
+
     @asynccontextmanager
     async def client(
         self, spec: ExchangeSpec, creds: Credentials | None, *, markets: bool = True
     ) -> AsyncIterator[Any]:
-        """A fresh client for one check, with shared markets, closed on exit whatever happens, and then emptied
-        (`release`): its credentials and its ccxt tree go at once, not at the next cycle collection."""
+        """A fresh client for one check (one `prepare` built, or a new one), with shared markets, closed on exit
+        whatever happens, and then emptied (`release`): its credentials and its ccxt tree go at once, not at the
+        next cycle collection. A client is never used for two checks."""
         template = await self._template(spec) if markets else None
-        client = self._build(spec, creds)
+        client = self._fresh(spec, creds)
         try:
             if template is not None:
                 client.set_markets_from_exchange(template)

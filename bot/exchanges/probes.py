@@ -307,6 +307,13 @@ class KeyChecker:
                 log.info("%s answered rate-limited; retry %d in %.2f s", spec.id, retry, wait)
                 await policy.sleep(wait)
 
+    def prepare(self, exchange_id: str) -> None:
+        """A check of a key on `exchange_id` is about to start: build its client now, while the caller waits
+        anyway (`ClientFactory.prepare`; nothing of the key is used)."""
+        spec = get_spec(exchange_id)
+        if spec.needs_key:
+            self.factory.prepare(spec)
+
     async def check(
         self,
         exchange_id: str,

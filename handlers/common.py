@@ -154,11 +154,15 @@ class LiveMessage:
         self.edits = 0
 
     @classmethod
-    def sending(cls, send: Awaitable[Message | None], text: str, *, gather_for: float = 0.0) -> LiveMessage:
-        """A live message whose first version (`text`) `send` is posting right now."""
+    def sending(
+        cls, send: Awaitable[Message | None], text: str, *, gather_for: float = 0.0, after_caller: bool = False
+    ) -> LiveMessage:
+        """A live message whose first version (`text`) `send` is posting right now. `after_caller`: `send`
+        starts one turn of the event loop later, after what the caller starts next has had its first turn (a
+        check's requests to the exchange, the longer wait, leave before the progress message)."""
         live = cls(None, text, gather_for=gather_for)
         live._sent.clear()
-        live._task = asyncio.create_task(live._send_then_pump(send))
+        live._task = asyncio.create_task(live._send_then_pump(send, after_caller=after_caller))
         return live
 
     @property
@@ -185,8 +189,10 @@ class LiveMessage:
         while self._task is not None and not self._task.done():  # a show() meanwhile may have started another
             await asyncio.shield(self._task)
 
-    async def _send_then_pump(self, send: Awaitable[Message | None]) -> None:
+    async def _send_then_pump(self, send: Awaitable[Message | None], *, after_caller: bool = False) -> None:
         try:
+            if after_caller:
+                await asyncio.sleep(0)  # an ordering nicety only: nothing depends on it for correctness
             self._message = await send
         except Exception as exc:  # noqa: BLE001 - the caller goes on without live progress
             log.warning("live message not sent: %s", type(exc).__name__)

@@ -510,9 +510,10 @@ async def _checked(
     placeholder = KeyCheckReport(spec.id, key_fingerprint=creds.fingerprint)
     placeholder.mark_waiting(list(placeholder.outcomes))
     first_text = progress_text(placeholder, spec.display_name, lang=lang)
-    # the probes start while the progress message is on its way: one Bot API round trip less before the verdict
+    # the probes start while the progress message is on its way: one Bot API round trip less before the verdict;
+    # the probes' requests leave first (the exchange's answer is the longer wait), the progress message right after
     sending = safe_send(chat.send_message, first_text, protect_content=True)
-    live = LiveMessage.sending(sending, first_text, gather_for=PROGRESS_GATHER)
+    live = LiveMessage.sending(sending, first_text, gather_for=PROGRESS_GATHER, after_caller=True)
 
     async def on_progress(report: KeyCheckReport, outcome: object) -> None:
         live.show(progress_text(report, spec.display_name, lang=lang))  # edited as probes finish, never waited for

@@ -127,3 +127,21 @@ async def test_changes_that_come_together_make_one_edit_and_settle_does_not_wait
     assert edits(api) == []  # the edit waits for more changes
     await asyncio.wait_for(live.settle("state 3"), 5)  # the verdict is out: settle cuts the wait short
     assert edits(api) == ["state 3"] and live.edits == 1
+
+
+async def test_after_caller_lets_what_the_caller_starts_next_go_first(api: TelegramEmulator) -> None:
+    order: list[str] = []
+    async with Bot(api.token, base_url=api.base_url, request=local_request()) as bot:
+
+        async def send() -> Message:
+            order.append("progress message")
+            return await bot.send_message(api.default_user.id, "state 0")
+
+        async def probe() -> None:
+            order.append("exchange request")
+
+        live = LiveMessage.sending(send(), "state 0", after_caller=True)
+        started = asyncio.ensure_future(probe())  # the check the caller starts right after
+        assert await live.sent() is not None
+        await started
+    assert order == ["exchange request", "progress message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.diagnosis.formats import FORMATS
 from bot.exchanges.credentials import UNKNOWN_FINGERPRINT, Credentials
 
@@ -71,3 +73,39 @@ def test_a_random_key_that_reads_as_words_is_paired_by_the_exchange_format() -> 
         assert split.is_pair and (creds.api_key, creds.secret) == (key, secret), text
     creds, split = Credentials.from_paste(key, FORMATS["bybit"])
     assert split.secret is None and creds.api_key == key
+
+
+class _Seeded:
+    """`secrets` for the fakes' key generators, seeded: the same keys every run."""
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        self._random = random.Random(seed)
+
+    def choice(self, seq: str) -> str:
+        return self._random.choice(seq)
+
+    def token_hex(self, n: int) -> str:
+        return self._random.randbytes(n).hex()
+
+
+def test_every_exchanges_random_keys_pasted_with_their_secrets_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """600 random key/secret pairs of each simulated exchange's own shapes, joined by a colon, a space or a line
+    break: each reads as that key and that secret (a label-like key end or a word-like key lost one before)."""
+    import bot.sandbox.exchanges.base as base
+    import bot.sandbox.exchanges.kucoin as kucoin
+    from bot.sandbox.world import SandboxWorld
+
+    seeded = _Seeded(19)
+    monkeypatch.setattr(base, "secrets", seeded)
+    monkeypatch.setattr(kucoin, "secrets", seeded)
+    wrong = []
+    for exchange, fake in SandboxWorld().fakes.items():
+        for _ in range(600):
+            key, secret = fake.new_api_key(), fake.new_secret()
+            for sep in (":", " ", "\n"):
+                creds, split = Credentials.from_paste(f"{key}{sep}{secret}", FORMATS.get(exchange))
+                if not split.is_pair or (creds.api_key, creds.secret) != (key, secret):
+                    wrong.append((exchange, sep))
+    assert wrong == []

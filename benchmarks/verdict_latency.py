@@ -11,29 +11,34 @@ Three kinds of process, as in production, where Telegram and the exchange are no
   with the fake MEXC's address from BENCH_URL_OVERRIDES and CHECKS_PER_HOUR / CHECKS_PER_KEY_PER_HOUR at 1,000
   (every check is of the same key). The other exchanges are not simulated: the child's loopback guard refuses
   their host lookups, so their start-up market warm-up fails at once (a warning each in the bot's log);
-* the parts of the floor and the peers are measured in fresh child processes of their own
-  (`python -m benchmarks._bot_child floor` / `peer`), for the same reason, one at a time after the bot has stopped.
+* the parts of the floor are measured in a child process of their own (`python -m benchmarks._bot_child floor`),
+  for the same reason, up beside the bot and asked for one of its checks and one pair of its round trips after
+  each of the bot's checks, so the machine's load, which comes and goes, weighs on both alike; the peers run in
+  child processes of their own (`... peer`) after the bot has stopped.
 
 For L = 50 ms and 200 ms the bot checks a good MEXC key `--checks` times (50): /check, exchange button, campaign
 button, then key and secret in one message, each check by a new user (one chat's budget at Telegram is not what
 this measures), `--gap` seconds after the previous verdict. Each latency runs from that message's injection into
 the emulator to the verdict message arriving there. One check runs first and is reported apart (the bot's first
 check after start; the markets were loaded before it, by the start-up warm-up, which the benchmark waits for), so
-the 50 are steady state; during them the fake must see no market or currency list request. Then, against the
-same fake and emulator:
+the 50 are steady state; during them the fake must see no market or currency list request. Against the same fake
+and emulator, each of the 50 followed by one measurement of each part of the floor:
 
 * the honest floor: what the bot can't avoid: a deleteMessage round trip (the key message goes first, by the
   secret rules), then the longer of a sendMessage round trip (the progress message) and the check ("checker
   only" below: the bot's own `KeyChecker.check`, built by `bot.services.open_services`, markets loaded once
-  first), then a sendMessage round trip (the verdict). The round trips are a bare ExtBot's on the bot's
-  transport, without a limiter. All measured in the `floor` child. Target: the bot's median at most 1.05 x that;
+  first; it builds its exchange client as part of the check, where the bot's key flow builds it while the
+  deletion is on its way, `ClientFactory.prepare`), then a sendMessage round trip (the verdict). The round trips
+  are a bare ExtBot's on the bot's transport, without a limiter. All measured in the `floor` child. Target: the
+  bot's median at most 1.05 x that;
 * "HuFi-shaped peer" (the baseline of the ratios): what HuFi's own check does, shared markets (a client per
   check, `set_markets_from_exchange` from one loaded template), the three probes in parallel, ccxt's throttler on
   (ccxt's default), in the `peer` child;
 * "HuFi-shaped peer, throttler off": the same with `enableRateLimit: False`, in another `peer` child.
 
-Each child runs once untimed first (connections, first use) and that run is not counted. What a figure does not
-cover: a network (everything is on 127.0.0.1: the 30 ms is a fixed wait added at the emulator, and L at the fake;
+Each child runs once untimed first (connections, first use) and that run is not counted. `--trace` also records
+inside the bot when each step of a check happens (`benchmarks._trace`) and prints the medians. What a figure does
+not cover: a network (everything is on 127.0.0.1: the 30 ms is a fixed wait added at the emulator, and L at the fake;
 real round trips vary), a busy bot (benchmark 2), and a quiet machine (the cores are shared with other work).
 
 Run: `.venv/bin/python -m benchmarks.verdict_latency [--checks 50] [--peer 5] [--trace] [--latency 0.05 0.2]`
@@ -345,7 +350,8 @@ def report(runs: list[Run], rtt: float) -> bool:
     )
     print(
         "Processes: the bot (python -m bot run), the floor's parts and each peer variant each in a child process "
-        "of its own, one at a time; the emulator and the fake MEXC in this one"
+        "of its own (the floor's interleaved with the bot's checks, the peers after them); the emulator and the fake "
+        "MEXC in this one"
     )
     return met_all
 

@@ -106,7 +106,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.handled = HandledUpdates()
         self._presses = presses
         self._answer_within = ANSWER_WITHIN if answer_within is None else answer_within
-        self.late_answers = 0
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         late: list[asyncio.Task[None]] = []
@@ -132,7 +131,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         assert self._presses is not None
         if not self._presses.claim_answer(query.id):
             return
-        self.late_answers += 1
         try:
             await query.answer()
         except TelegramError as exc:

@@ -192,7 +192,11 @@ class LiveMessage:
     async def _send_then_pump(self, send: Awaitable[Message | None], *, after_caller: bool = False) -> None:
         try:
             if after_caller:
-                await asyncio.sleep(0)  # an ordering nicety only: nothing depends on it for correctness
+                try:
+                    await asyncio.sleep(0)  # an ordering nicety only: nothing depends on it for correctness
+                except asyncio.CancelledError:
+                    getattr(send, "close", lambda: None)()  # never started: no "never awaited" warning
+                    raise
             self._message = await send
         except Exception as exc:  # noqa: BLE001 - the caller goes on without live progress
             log.warning("live message not sent: %s", type(exc).__name__)

@@ -8,7 +8,7 @@ import hmac
 import math
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from storage.db import Database, Transaction
@@ -179,45 +179,29 @@ class AbuseLimiter:
         since = now - HOUR
         mac = self.mac(api_key)
         lim = self.limits
+        allowed = {
+            "user": lim.checks_per_user_per_hour,
+            "key": lim.checks_per_key_per_hour,
+            "global": lim.checks_per_hour,
+        }
         params = {"user": user_id, "kind": CHECK, "since": since, "mac": mac, "now": now}
-        params |= {"per_user": lim.checks_per_user_per_hour, "per_key": lim.checks_per_key_per_hour}
-        params["overall"] = lim.checks_per_hour
+        params |= {f"{name}_allowed": count for name, count in allowed.items()}
         async with self._db.serialised() as ops:  # no other admission between the count and the two rows
             if record and await ops.fetchall(_COUNT_CHECK_IF_ALLOWED, params):
                 await ops.insert("INSERT INTO key_events (key_mac, at) VALUES (?, ?)", (mac, now))
                 return Decision(True)
-            row = await ops.fetchone(_CHECK_WINDOWS, params)
-        if row is None:  # pragma: no cover - scalar subqueries always give one row
-            raise RuntimeError("the limit windows were not read")
-        windows = (
-            ("user", row["user_used"], row["user_oldest"], lim.checks_per_user_per_hour),
-            ("key", row["key_used"], row["key_oldest"], lim.checks_per_key_per_hour),
-            ("global", row["all_used"], row["all_oldest"], lim.checks_per_hour),
-        )
-        for limit, used, oldest, allowed in windows:
-            if used >= allowed:
-                return _refused(limit, int(used), allowed, None if oldest is None else float(oldest), HOUR, now)
-        return Decision(True)  # not recorded (with `record`, the same windows under the same lock were full)
+            row = await ops.fetchone(_windows_read(allowed), params)
+        # not recorded (with `record`, the same windows under the same lock were full)
+        return _first_full(row, allowed, now)
 
     async def admit_start(self, user_id: int) -> Decision:
         """May `user_id` start setting up a check (the key is not known yet)? Their own limit and the global
         ceiling, tried as `admit_check` tries them; nothing is recorded."""
         now = self._clock()
-        since = now - HOUR
-        lim = self.limits
-        used, oldest = await _window(
-            self._db,
-            "SELECT COUNT(*), MIN(at) FROM rate_events WHERE user_id = ? AND kind = ? AND at >= ?",
-            (user_id, CHECK, since),
-        )
-        if used >= lim.checks_per_user_per_hour:
-            return _refused("user", used, lim.checks_per_user_per_hour, oldest, HOUR, now)
-        used, oldest = await _window(
-            self._db, "SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = ? AND at >= ?", (CHECK, since)
-        )
-        if used >= lim.checks_per_hour:
-            return _refused("global", used, lim.checks_per_hour, oldest, HOUR, now)
-        return Decision(True)
+        allowed = {"user": self.limits.checks_per_user_per_hour, "global": self.limits.checks_per_hour}
+        params = {"user": user_id, "kind": CHECK, "since": now - HOUR}
+        row = await self._db.fetchone(_windows_read(allowed), params)
+        return _first_full(row, allowed, now)
 
     async def admit_relay(self, user_id: int, *, record: bool = True) -> Decision:
         """May `user_id` have one more message relayed to the support chat? Counted when allowed and `record`."""
@@ -243,26 +227,40 @@ class AbuseLimiter:
         )
 
 
-#: The three windows of `admit_check` as conditions: its check is counted by one statement, in one hop to the
-#: database thread, only when all three have room (RETURNING: SQLite 3.35 or later).
-_ROOM = (
-    "(SELECT COUNT(*) FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since) < :per_user "
-    "AND (SELECT COUNT(*) FROM key_events WHERE key_mac = :mac AND at >= :since) < :per_key "
-    "AND (SELECT COUNT(*) FROM rate_events WHERE kind = :kind AND at >= :since) < :overall"
-)
+#: The windows of the check limits, tried in this order (`admit_check`; `admit_start` the user's and the global):
+#: which rows count towards each in the last hour.
+_CHECK_WINDOWS = {
+    "user": "FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since",
+    "key": "FROM key_events WHERE key_mac = :mac AND at >= :since",
+    "global": "FROM rate_events WHERE kind = :kind AND at >= :since",
+}
+#: `admit_check`'s check counted by one statement, in one hop to the database thread, only when every window has
+#: room (RETURNING: SQLite 3.35 or later).
 _COUNT_CHECK_IF_ALLOWED = (
-    f"INSERT INTO rate_events (user_id, kind, at) SELECT :user, :kind, :now WHERE {_ROOM} RETURNING id"
+    "INSERT INTO rate_events (user_id, kind, at) SELECT :user, :kind, :now WHERE "
+    + " AND ".join(f"(SELECT COUNT(*) {rows}) < :{name}_allowed" for name, rows in _CHECK_WINDOWS.items())
+    + " RETURNING id"
 )
-#: The three windows `admit_check` tries, read in one statement: which one refused, and until when.
-_CHECK_WINDOWS = (
-    "SELECT "
-    "(SELECT COUNT(*) FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since) AS user_used, "
-    "(SELECT MIN(at) FROM rate_events WHERE user_id = :user AND kind = :kind AND at >= :since) AS user_oldest, "
-    "(SELECT COUNT(*) FROM key_events WHERE key_mac = :mac AND at >= :since) AS key_used, "
-    "(SELECT MIN(at) FROM key_events WHERE key_mac = :mac AND at >= :since) AS key_oldest, "
-    "(SELECT COUNT(*) FROM rate_events WHERE kind = :kind AND at >= :since) AS all_used, "
-    "(SELECT MIN(at) FROM rate_events WHERE kind = :kind AND at >= :since) AS all_oldest"
-)
+
+
+def _windows_read(names: Iterable[str]) -> str:
+    """One statement reading the named windows: `<name>_used` and `<name>_oldest` of each."""
+    columns = []
+    for name in names:
+        rows = _CHECK_WINDOWS[name]
+        columns.append(f"(SELECT COUNT(*) {rows}) AS {name}_used, (SELECT MIN(at) {rows}) AS {name}_oldest")
+    return "SELECT " + ", ".join(columns)
+
+
+def _first_full(row: sqlite3.Row | None, allowed: Mapping[str, int], now: float) -> Decision:
+    """The first window (in `allowed`'s order) with no room left, as a refusal; allowed when none."""
+    if row is None:  # pragma: no cover - scalar subqueries always give one row
+        raise RuntimeError("the limit windows were not read")
+    for name, count in allowed.items():
+        used, oldest = int(row[f"{name}_used"]), row[f"{name}_oldest"]
+        if used >= count:
+            return _refused(name, used, count, None if oldest is None else float(oldest), HOUR, now)
+    return Decision(True)
 
 
 async def _window(tx: Transaction | Database, sql: str, params: tuple[object, ...]) -> tuple[int, float | None]:

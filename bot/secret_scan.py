@@ -624,9 +624,10 @@ def split_credentials(text: str, shape: KeyShape | None = None) -> SplitResult:
     findings = [f for f in scan(text) if f.kind != "joined"]
     pems = [f for f in findings if f.kind == "pem"]
     values = [f.value for f in findings if f.kind != "pem"]
+    count = len(findings)
     if shape is not None and len(values) == 1 and not pems:
         values = _with_shaped_partner(text, values[0], shape)
-    count = len(findings) + len(values) - len([f for f in findings if f.kind != "pem"])
+        count += len(values) - 1  # the partner the exchange's formats found
     if pems:
         if len(pems) == 1 and len(values) == 1 and _fits(shape.key if shape else None, values[0]) is not False:
             return SplitResult(values[0], pems[0].value, True, count)

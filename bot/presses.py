@@ -28,6 +28,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 #: How many arrivals and finished actions are remembered (a repeat arrives within seconds of the first press).
 REMEMBERED = 4096
@@ -47,9 +48,7 @@ class Presses:
 
     def arrived(self, update_id: int) -> None:
         """Note that update `update_id` came in now (before it waits for its turn in its chat)."""
-        self._arrivals[update_id] = self._clock()
-        while len(self._arrivals) > self._keep:
-            self._arrivals.popitem(last=False)
+        self._remember(self._arrivals, update_id, self._clock())
 
     def arrival(self, update_id: int) -> float | None:
         """When update `update_id` came in, if it was noted."""
@@ -59,9 +58,7 @@ class Presses:
         """Whether the caller is the one to answer callback query `query_id` (True once per query)."""
         if query_id in self._answered:
             return False
-        self._answered[query_id] = None
-        while len(self._answered) > self._keep:
-            self._answered.popitem(last=False)
+        self._remember(self._answered, query_id, None)
         return True
 
     def is_repeat(self, key: Hashable, update_id: int) -> bool:
@@ -102,10 +99,14 @@ class Presses:
         until.add_done_callback(release)
 
     def _ended(self, key: Hashable) -> None:
-        self._finished[key] = self._clock()
-        self._finished.move_to_end(key)
-        while len(self._finished) > self._keep:
-            self._finished.popitem(last=False)
+        self._remember(self._finished, key, self._clock())
+
+    def _remember(self, table: OrderedDict[Any, Any], key: Hashable, value: object) -> None:
+        """`table[key] = value` as its newest entry, the oldest dropped past `keep`."""
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > self._keep:
+            table.popitem(last=False)
 
     @property
     def running(self) -> int:

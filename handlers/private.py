@@ -258,6 +258,7 @@ async def picked_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.drafts.put(update.effective_user.id, draft.exchange_id, Credentials("", ""), campaign)
     name = CATALOG[draft.exchange_id].display_name
     await _at(update, context, KEY)
+    services.checks.prepare(draft.exchange_id)  # see `_deleted_then_draft`
     form = services.webapp.page_url(draft.exchange_id, campaign, lang)
     text, markup = ask_key_message(name, form, lang=lang)
     await safe_edit(query.message, text, reply_markup=markup)  # type: ignore[arg-type]
@@ -285,6 +286,7 @@ async def use_another_key(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await services.drafts.put(update.effective_user.id, spec.id, Credentials("", ""), None)
     assert update.effective_chat is not None
     await _at(update, context, KEY)
+    services.checks.prepare(spec.id)  # see `_deleted_then_draft`
     form = services.webapp.page_url(spec.id, None, lang)
     text, markup = ask_key_message(spec.display_name, form, lang=lang)
     await update.effective_chat.send_message(text, reply_markup=markup)
@@ -322,15 +324,20 @@ async def got_key(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
 
 async def _deleted_then_draft(message: Message, context: Any, what: str, user_id: int) -> StoredKey | None:
     """Delete the message holding a secret and, while the deletion is on its way, read the user's draft (which
-    exchange, the parts sent before) and build the exchange client its check will use: the deletion starts
-    first, nothing is done with the message before it is gone, and neither the draft nor the client holds
-    anything of it (the client gets the credentials when the check starts). Both are done when this returns."""
+    exchange, the parts sent before): the deletion starts first, nothing is done with the message before it is
+    gone, and the draft holds nothing of it. Both are done when this returns.
+
+    The exchange client the check will use (`CheckService.prepare`: ccxt's constructor, a few ms of CPU)
+    was built when the flow asked for the key, before its question went out, where those ms delay nothing a
+    person could notice: built here, they delayed the deletion's own request and its answer. Here it is built
+    only if that one was taken meanwhile (another check of the exchange); it holds nothing of the key (the
+    credentials are set when the check starts)."""
     services = services_of(context)
 
     async def read() -> StoredKey | None:
         draft = await services.drafts.get(user_id)
         if draft is not None:
-            services.checks.prepare(draft.exchange_id)  # the check's exchange client, built while we wait
+            services.checks.prepare(draft.exchange_id)  # only if the one built at the question was taken
         return draft
 
     reading = asyncio.ensure_future(read())  # runs once the deletion waits

@@ -44,8 +44,11 @@ from bot.exchanges.credentials import Credentials
 from bot.exchanges.limiter import RequestLimiter
 
 DEFAULT_TIMEOUT_MS = 10_000
-#: clients built ahead of a check per exchange (`ClientFactory.prepare`)
-SPARE_CLIENTS = 2
+#: clients built ahead of a check that wait per exchange (`ClientFactory.prepare`): one. The key flow prepares
+#: when it asks for the key and again while the key's message is being deleted; the second finds the first's
+#: client waiting and costs nothing, and under a burst each check that takes the spare leaves the next flow's
+#: prepare to build one, so no more are built than checks run
+SPARE_CLIENTS = 1
 MARKETS_TTL_SECONDS = 6 * 3600
 _HOST_RE = re.compile(r"^https?://[^/]+")
 
@@ -508,11 +511,12 @@ class ClientFactory:
         client.set_markets_from_exchange(template)
 
     def prepare(self, spec: ExchangeSpec) -> None:
-        """Build a client for `spec` ahead of a check that is about to come, without credentials: building one
-        is most of the few milliseconds a check spends before its first request (ccxt's constructor), and the
-        key flow has an idle wait to do it in (the message holding the key is being deleted). The next `client`
-        for `spec` takes it and gets its credentials then. At most SPARE_CLIENTS per exchange are kept; a
-        spare has made no request, so it holds no connection and needs no closing."""
+        """Have a client for `spec` waiting for a check that is about to come, built without credentials (unless
+        SPARE_CLIENTS wait already): building one is most of the few milliseconds a check spends before its first
+        request (ccxt's constructor). The key flow prepares when it asks for the key, long before a person can
+        answer, and again while the message holding the key is being deleted, in case the first was taken. The
+        next `client` for `spec` takes it and gets its credentials then. A spare has made no request, so it
+        holds no connection and needs no closing."""
         spares = self._spares.setdefault(spec.id, [])
         if len(spares) < SPARE_CLIENTS:
             spares.append(self._build(spec, None))

@@ -308,8 +308,8 @@ class KeyChecker:
                 await policy.sleep(wait)
 
     def prepare(self, exchange_id: str) -> None:
-        """A check of a key on `exchange_id` is about to start: build its client now, while the caller waits
-        anyway (`ClientFactory.prepare`; nothing of the key is used)."""
+        """A check of a key on `exchange_id` is coming: have its client built before the key is there
+        (`ClientFactory.prepare`; nothing of the key is used)."""
         spec = get_spec(exchange_id)
         if spec.needs_key:
             self.factory.prepare(spec)

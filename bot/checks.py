@@ -98,6 +98,8 @@ class CheckResult:
 
 
 QueueCallback = Callable[[int], Awaitable[None]]
+#: `on_stored(result)` of `CheckService.run`
+StoredCallback = Callable[[CheckResult], Awaitable[None]]
 
 
 class CheckService:
@@ -163,12 +165,15 @@ class CheckService:
         campaign_type: CampaignType | None = None,
         on_progress: ProgressCallback | None = None,
         on_queued: QueueCallback | None = None,
+        on_stored: StoredCallback | None = None,
         count_towards_limit: bool = True,
     ) -> CheckResult:
         """Run one check for `user_id`, store it, keep or wipe the key.
 
         `count_towards_limit`: admit and count it first (`admit_key`, raising RateLimited); False for a staff
-        re-check (never counted) or a check the caller admitted already.
+        re-check (never counted) or a check the caller admitted already. `on_stored(result)`: the caller shows
+        the result (the chat sends its verdict) once the check is stored, while the key is kept or wiped; it
+        has ended when this returns.
         """
         if count_towards_limit:
             await self.admit_key(user_id, creds)
@@ -190,16 +195,33 @@ class CheckService:
             self.running -= 1
             self._slots.release()
         check_id = await self._store(user_id, report, campaign_type, creds)
-        kept = False
         forgot_meanwhile = self._forgotten.get(user_id, 0) != forgets
         helps = recheck_helps(report.verdict or Cause.UNKNOWN)  # only new credentials help some causes
-        if report.ok or report.precheck is not None or forgot_meanwhile or not helps:
-            # nothing to check again, the user said /forget meanwhile, or checking again can't help: keep nothing
-            await self.vault.wipe(user_id, report.exchange_id)
-        elif self.vault.enabled:
-            await self.vault.put(user_id, report.exchange_id, creds, str(campaign_type) if campaign_type else None)
-            kept = True
-        return CheckResult(report, check_id, kept)
+        # nothing to check again, the user said /forget meanwhile, or checking again can't help: keep nothing
+        wipe = report.ok or report.precheck is not None or forgot_meanwhile or not helps
+        result = CheckResult(report, check_id, not wipe and self.vault.enabled)
+        # the key is kept or wiped while the result is shown: the verdict does not wait for that statement,
+        # which runs on the database's thread while this one composes and sends the verdict
+        work = [self._keep_or_wipe(user_id, creds, campaign_type, result, wipe=wipe)]
+        if on_stored is not None:
+            work.append(on_stored(result))
+        await asyncio.gather(*work)
+        return result
+
+    async def _keep_or_wipe(
+        self,
+        user_id: int,
+        creds: Credentials,
+        campaign_type: CampaignType | None,
+        result: CheckResult,
+        *,
+        wipe: bool,
+    ) -> None:
+        exchange_id = result.report.exchange_id
+        if wipe:
+            await self.vault.wipe(user_id, exchange_id)
+        elif result.kept_for_recheck:
+            await self.vault.put(user_id, exchange_id, creds, str(campaign_type) if campaign_type else None)
 
     async def _store(
         self, user_id: int, report: KeyCheckReport, campaign_type: CampaignType | None, creds: Credentials

@@ -529,28 +529,30 @@ async def _checked(
         queued = t(lang, "queued", position=format_number(position, lang))
         live.show(progress_text(placeholder, spec.display_name, queued, lang=lang))
 
+    async def on_stored(result: CheckResult) -> None:  # while the key is kept or wiped
+        report = result.report
+        await live.sent()  # the verdict comes after the progress message in the chat
+        # the verdict first, then the last progress edit while the verdict is on its way: the verdict never
+        # waits behind an edit, not even for the edit's own share of the processor
+        focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
+        await asyncio.gather(
+            send_verdict(
+                chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus, lang=lang
+            ),
+            live.settle(progress_text(report, spec.display_name, lang=lang)),
+        )
+
     campaign_type = CampaignType(campaign) if campaign in CampaignType.__members__ else None
-    result = await services.checks.run(
+    return await services.checks.run(
         user_id,
         exchange_id,
         creds,
         campaign_type=campaign_type,
         on_progress=on_progress,
         on_queued=on_queued,
+        on_stored=on_stored,
         count_towards_limit=False,  # admitted and counted above
     )
-    report = result.report
-    await live.sent()  # the verdict comes after the progress message in the chat
-    # the verdict first, then the last progress edit while the verdict is on its way: the verdict never waits
-    # behind an edit, not even for the edit's own share of the processor
-    focus = focus_for(context, spec.id)  # what a pasted HuFi error named, if anything
-    await asyncio.gather(
-        send_verdict(
-            chat, services, report, result.check_id or 0, kept=result.kept_for_recheck, focus=focus, lang=lang
-        ),
-        live.settle(progress_text(report, spec.display_name, lang=lang)),
-    )
-    return result
 
 
 async def send_verdict(

@@ -8,10 +8,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.checks import CheckService, RateLimited
+from bot.checks import CheckResult, CheckService, RateLimited
 from bot.diagnosis.model import CampaignType, Cause, Permission
 from bot.exchanges.credentials import Credentials
 from bot.exchanges.factory import ClientFactory
@@ -101,6 +102,42 @@ async def test_a_failing_key_is_stored_without_secrets_and_kept_encrypted(setup:
     assert account.secret not in raw and account.api_key not in raw
     kept = await setup.vault.get(USER, "mexc")
     assert kept is not None and kept.credentials.secret == account.secret and kept.campaign_type == "HOLDING"
+
+
+async def test_the_result_is_shown_once_stored_while_the_key_is_kept_or_wiped(setup: Setup) -> None:
+    """`on_stored` (the chat sends its verdict there) gets the stored check, and runs side by side with keeping
+    or wiping the key: each waits here for the other to have started, which would never happen if one ran
+    after the other."""
+    account = setup.world.fakes["mexc"].add_account()
+    account.revoke(Permission.VIEW_SPOT_TRADING_HISTORY)
+    keeping, showing = asyncio.Event(), asyncio.Event()
+    seen: list[CheckResult] = []
+
+    def meanwhile(vault_call: Any) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            keeping.set()
+            await asyncio.wait_for(showing.wait(), 5)
+            return await vault_call(*args, **kwargs)
+
+        return call
+
+    async def on_stored(result: CheckResult) -> None:
+        showing.set()
+        await asyncio.wait_for(keeping.wait(), 5)
+        assert await setup.history.get(result.check_id or 0) is not None  # stored before it is shown
+        seen.append(result)
+
+    setup.vault.put = meanwhile(setup.vault.put)  # type: ignore[method-assign]
+    setup.vault.wipe = meanwhile(setup.vault.wipe)  # type: ignore[method-assign]
+    failed = await setup.service.run(USER, "mexc", _creds(account), on_stored=on_stored)
+    assert seen == [failed] and failed.kept_for_recheck  # a failing key, kept for "check again"
+    assert await setup.vault.get(USER, "mexc") is not None
+    account.grant(Permission.VIEW_SPOT_TRADING_HISTORY)
+    keeping.clear()
+    showing.clear()
+    passed = await setup.service.run(USER, "mexc", _creds(account), on_stored=on_stored)
+    assert seen == [failed, passed] and passed.report.ok and not passed.kept_for_recheck
+    assert await setup.vault.get(USER, "mexc") is None  # wiped
 
 
 async def test_a_passing_key_and_a_stopped_check_are_not_kept(setup: Setup) -> None:

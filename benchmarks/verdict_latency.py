@@ -27,8 +27,8 @@ and emulator, each of the 50 followed by one measurement of each part of the flo
 * the honest floor: what the bot can't avoid: a deleteMessage round trip (the key message goes first, by the
   secret rules), then the longer of a sendMessage round trip (the progress message) and the check ("checker
   only" below: the bot's own `KeyChecker.check`, built by `bot.services.open_services`, markets loaded once
-  first; it builds its exchange client as part of the check, where the bot's key flow builds it while the
-  deletion is on its way, `ClientFactory.prepare`), then a sendMessage round trip (the verdict). The round trips
+  first; it builds its exchange client as part of the check, where the bot's key flow builds it when it asks
+  for the key, `ClientFactory.prepare`), then a sendMessage round trip (the verdict). The round trips
   are a bare ExtBot's on the bot's transport, without a limiter. All measured in the `floor` child. Target: the
   bot's median at most 1.05 x that;
 * "HuFi-shaped peer" (the baseline of the ratios): what HuFi's own check does, shared markets (a client per

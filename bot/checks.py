@@ -136,7 +136,7 @@ class CheckService:
             raise RateLimited.of(decision)
 
     def prepare(self, exchange_id: str) -> None:
-        """A key for `exchange_id` is on its way in: get its check's client ready (`KeyChecker.prepare`)."""
+        """A key for `exchange_id` is coming: get its check's client ready (`KeyChecker.prepare`)."""
         self.key_checker.prepare(exchange_id)
 
     async def admit_key(self, user_id: int, creds: Credentials) -> None:

@@ -187,6 +187,30 @@ async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_pa
             await s.db.close()
 
 
+async def test_no_client_is_built_ahead_for_a_check_that_will_wait_for_a_slot(tmp_path: Path) -> None:
+    async with SandboxWorld(["mexc"]) as world:
+        s = await _setup(tmp_path, world, max_concurrent=1)
+        try:
+            account = world.fakes["mexc"].add_account()
+            gate, holding = asyncio.Event(), asyncio.Event()
+
+            async def hold(report: object, outcome: object) -> None:
+                holding.set()
+                await gate.wait()
+
+            factory = s.service.key_checker.factory
+            first = asyncio.create_task(s.service.run(USER, "mexc", _creds(account), on_progress=hold))
+            await asyncio.wait_for(holding.wait(), 10)
+            s.service.prepare("mexc")  # every slot is taken: built when the check starts
+            assert not factory._spares.get("mexc")
+            gate.set()
+            assert (await asyncio.wait_for(first, 20)).report.ok
+            s.service.prepare("mexc")  # a slot is free
+            assert len(factory._spares["mexc"]) == 1
+        finally:
+            await s.db.close()
+
+
 async def test_one_key_from_many_accounts_and_everyone_together_are_limited_too(tmp_path: Path) -> None:
     async with SandboxWorld(["mexc"]) as world:
         s = await _setup(tmp_path, world)

@@ -9,8 +9,9 @@ first occurrence after each chat's key message.
 
 The steps: the update reaches the Application (`update`), the deletion starts (`delete`) and has its answer
 (`deleted`), the check is admitted (`admitted`), the checker starts and ends (`check`, `checked`), the check is
-stored (`stored`), and a Bot API request leaves the bot (`out:<method>`; the second of a method is
-`out:<method> #2`), and an exchange request leaves (`exchange out`) or has its answer (`exchange in`).
+stored (`stored`), a Bot API request leaves the bot (`out:<method>`; the second of a method is
+`out:<method> #2`) or has its answer (`in:<method>`), and an exchange request leaves (`exchange out`) or has its
+answer (`exchange in`).
 
 A measuring aid: wrapping costs a few microseconds a step, and it never runs unless asked (`--trace`).
 """
@@ -97,8 +98,11 @@ def install(path: str) -> None:
 
     @functools.wraps(do_request)
     async def request_traced(self: Any, url: str, *args: Any, **kwargs: Any) -> Any:
-        mark("out:" + url.rsplit("/", 1)[-1])
-        return await do_request(self, url, *args, **kwargs)
+        method = url.rsplit("/", 1)[-1]
+        mark("out:" + method)
+        result = await do_request(self, url, *args, **kwargs)
+        mark("in:" + method)
+        return result
 
     transport.AiohttpRequest.do_request = request_traced  # type: ignore[method-assign]
     from ccxt.async_support.base import exchange as ccxt_base

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,18 @@ async def test_a_passing_key_and_a_stopped_check_are_not_kept(setup: Setup) -> N
     assert await setup.vault.get(USER, "mexc") is None
 
 
-async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_path: Path) -> None:
+@dataclass
+class Held:
+    """A service with one slot, held by a check of a good key until `gate` is set (`first`: that check)."""
+
+    setup: Setup
+    account: object
+    first: asyncio.Task[CheckResult]
+    gate: asyncio.Event
+
+
+@asynccontextmanager
+async def one_slot_held(tmp_path: Path) -> AsyncIterator[Held]:
     async with SandboxWorld(["mexc"]) as world:
         s = await _setup(tmp_path, world, max_concurrent=1)
         try:
@@ -166,49 +178,43 @@ async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_pa
                 holding.set()
                 await gate.wait()
 
-            positions: list[int] = []
-            queued = asyncio.Event()
-
-            async def on_queued(position: int) -> None:
-                positions.append(position)
-                queued.set()
-
             first = asyncio.create_task(s.service.run(USER, "mexc", _creds(account), on_progress=hold))
             await asyncio.wait_for(holding.wait(), 10)
-            assert s.service.running == 1
-            second = asyncio.create_task(s.service.run(USER + 1, "mexc", _creds(account), on_queued=on_queued))
-            await asyncio.wait_for(queued.wait(), 10)
-            assert positions == [1] and s.service.queue_length == 1
-            gate.set()
-            results = await asyncio.wait_for(asyncio.gather(first, second), 20)
-            assert all(r.report.ok for r in results)
-            assert s.service.running == 0 and s.service.queue_length == 0
+            yield Held(s, account, first, gate)
         finally:
             await s.db.close()
+
+
+async def test_checks_beyond_the_cap_queue_in_order_and_learn_their_place(tmp_path: Path) -> None:
+    async with one_slot_held(tmp_path) as held:
+        service = held.setup.service
+        positions: list[int] = []
+        queued = asyncio.Event()
+
+        async def on_queued(position: int) -> None:
+            positions.append(position)
+            queued.set()
+
+        assert service.running == 1
+        second = asyncio.create_task(service.run(USER + 1, "mexc", _creds(held.account), on_queued=on_queued))
+        await asyncio.wait_for(queued.wait(), 10)
+        assert positions == [1] and service.queue_length == 1
+        held.gate.set()
+        results = await asyncio.wait_for(asyncio.gather(held.first, second), 20)
+        assert all(r.report.ok for r in results)
+        assert service.running == 0 and service.queue_length == 0
 
 
 async def test_no_client_is_built_ahead_for_a_check_that_will_wait_for_a_slot(tmp_path: Path) -> None:
-    async with SandboxWorld(["mexc"]) as world:
-        s = await _setup(tmp_path, world, max_concurrent=1)
-        try:
-            account = world.fakes["mexc"].add_account()
-            gate, holding = asyncio.Event(), asyncio.Event()
-
-            async def hold(report: object, outcome: object) -> None:
-                holding.set()
-                await gate.wait()
-
-            factory = s.service.key_checker.factory
-            first = asyncio.create_task(s.service.run(USER, "mexc", _creds(account), on_progress=hold))
-            await asyncio.wait_for(holding.wait(), 10)
-            s.service.prepare("mexc")  # every slot is taken: built when the check starts
-            assert not factory._spares.get("mexc")
-            gate.set()
-            assert (await asyncio.wait_for(first, 20)).report.ok
-            s.service.prepare("mexc")  # a slot is free
-            assert len(factory._spares["mexc"]) == 1
-        finally:
-            await s.db.close()
+    async with one_slot_held(tmp_path) as held:
+        service = held.setup.service
+        factory = service.key_checker.factory
+        service.prepare("mexc")  # every slot is taken: built when the check starts
+        assert not factory._spares.get("mexc")
+        held.gate.set()
+        assert (await asyncio.wait_for(held.first, 20)).report.ok
+        service.prepare("mexc")  # a slot is free
+        assert len(factory._spares["mexc"]) == 1
 
 
 async def test_one_key_from_many_accounts_and_everyone_together_are_limited_too(tmp_path: Path) -> None:
